@@ -1,0 +1,3 @@
+from djmig.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,246 @@
+"""The one entry point both the CLI and the language server call.
+
+``Workspace`` holds a discovered project, its parsed migration files (with optional
+unsaved editor text overlaying the disk) and the graph. ``update_file`` re-parses one
+file; the graph is rebuilt only when the file's graph facts changed; file rules run again
+only for re-parsed files. ``analyze_workspace`` is the one-shot form.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from djmig.config import Config, load_pyproject
+from djmig.graph import MigrationGraph, build_graph
+from djmig.index.discovery import Notice, Project, discover
+from djmig.index.migrations import MigrationFile, parse_migration_file
+from djmig.keys import MigrationKey
+from djmig.rules import RULES, Context, Finding, Rule, Severity
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Analysis:
+    project: Project
+    migrations: dict[MigrationKey, MigrationFile]
+    graph: MigrationGraph
+    findings: list[Finding]
+    notices: list[Notice]
+    config: Config
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def findings_by_path(self) -> dict[Path, list[Finding]]:
+        grouped: dict[Path, list[Finding]] = {path: [] for path in self.paths()}
+        for finding in self.findings:
+            grouped.setdefault(finding.path, []).append(finding)
+        return grouped
+
+    def paths(self) -> list[Path]:
+        """Every workspace migration file, findings or not."""
+        return [m.path for m in self.migrations.values() if self.project.root in m.path.parents]
+
+
+class Workspace:
+    def __init__(self, root: Path, config: Config | None = None) -> None:
+        self.root = root.resolve()
+        self.config_errors: list[str] = []
+        if config is None:
+            config, self.config_errors = load_pyproject(self.root)
+        self.config = config
+        self.project: Project = discover(self.root, config)
+        self.files: dict[Path, MigrationKey] = {}
+        self.migrations: dict[MigrationKey, MigrationFile] = {}
+        self.overlays: dict[Path, str] = {}
+        self._file_findings: dict[MigrationKey, list[Finding]] = {}
+        self._graph: MigrationGraph | None = None
+        self._graph_findings: list[Finding] | None = None
+        self.rule_errors: list[str] = []
+        self.timings: dict[str, float] = {}
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def load(self, progress: Progress | None = None) -> None:
+        started = time.perf_counter()
+        files: dict[MigrationKey, Path] = {}
+        for app in self.project.apps.values():
+            for key, path in app.migration_files().items():
+                if not self.project.is_excluded(path):
+                    files[key] = path
+        total = len(files)
+        for done, (key, path) in enumerate(files.items(), 1):
+            self._store(parse_migration_file(key, path, self.overlays.get(path)))
+            if progress and (done % 200 == 0 or done == total):
+                progress(done, total)
+        self.timings["parse"] = time.perf_counter() - started
+        self._graph = None
+
+    def _store(self, migration: MigrationFile) -> None:
+        self.files[migration.path] = migration.key
+        self.migrations[migration.key] = migration
+        self._file_findings.pop(migration.key, None)
+
+    def key_for_path(self, path: Path) -> MigrationKey | None:
+        """The migration key of a file in an installed app's migrations package."""
+        if path in self.files:
+            return self.files[path]
+        app = self.project.app_for_dir(path.parent)
+        if app is None or path.suffix != ".py" or path.stem[:1] in ("_", "~", ""):
+            return None
+        if "." in path.stem or self.project.is_excluded(path):
+            return None
+        return MigrationKey(app.label, path.stem)
+
+    def update_file(self, path: Path, text: str | None = None) -> bool:
+        """Re-read one migration file (``text``: the editor buffer, None: the disk).
+
+        Returns True when the file belongs to the graph. Deleted files leave the graph.
+        """
+        if text is None:
+            self.overlays.pop(path, None)
+        else:
+            self.overlays[path] = text
+        key = self.key_for_path(path)
+        if key is None:
+            return False
+        old = self.migrations.get(key)
+        if text is None and not path.is_file():
+            if old is not None:
+                del self.migrations[key]
+                self.files.pop(path, None)
+                self._file_findings.pop(key, None)
+                self._invalidate_graph()
+            return True
+        migration = parse_migration_file(key, path, text)
+        if migration.error and old is not None and old.error is None and text is not None:
+            # Mid-typing syntax error: keep the last good graph facts.
+            migration.dependencies, migration.run_before = old.dependencies, old.run_before
+            migration.replaces, migration.has_migration_class = old.replaces, old.has_migration_class
+            migration.dependencies_complete = old.dependencies_complete
+            migration.run_before_complete = old.run_before_complete
+            migration.replaces_complete = old.replaces_complete
+            migration.class_span = old.class_span
+        self._store(migration)
+        if old is None or old.graph_facts() != migration.graph_facts():
+            self._invalidate_graph()
+        return True
+
+    def reload(self) -> None:
+        """Rediscover the project (settings, apps) and re-read every file."""
+        overlays = dict(self.overlays)
+        self.__init__(self.root, self.config)  # type: ignore[misc]
+        self.overlays = overlays
+        self.load()
+
+    def _invalidate_graph(self) -> None:
+        self._graph = None
+        self._graph_findings = None
+
+    # -- analysis ---------------------------------------------------------------------------
+
+    @property
+    def graph(self) -> MigrationGraph:
+        if self._graph is None:
+            started = time.perf_counter()
+            self._graph = build_graph(self.project, self.migrations)
+            self.timings["graph"] = time.perf_counter() - started
+        return self._graph
+
+    def _enabled_rules(self, scope: str) -> Iterable[Rule]:
+        for rule in RULES:
+            if not self.config.enabled(rule.code):
+                continue
+            if (rule.check_file if scope == "file" else rule.check_project) is not None:
+                yield rule
+
+    def _run(self, rule: Rule, run: Callable[[], Iterable[Finding]]) -> list[Finding]:
+        try:
+            return list(run())
+        except Exception as exc:  # one broken rule must not take the others down
+            logger.exception("rule %s failed", rule.code)
+            self.rule_errors.append(f"rule {rule.code} failed: {type(exc).__name__}: {exc}")
+            return []
+
+    def _findings_for_file(self, migration: MigrationFile) -> list[Finding]:
+        cached = self._file_findings.get(migration.key)
+        if cached is None:
+            cached = []
+            for rule in self._enabled_rules("file"):
+                check = rule.check_file
+                assert check is not None
+                cached += self._run(rule, lambda c=check: c(migration))  # type: ignore[misc]
+            self._file_findings[migration.key] = cached
+        return cached
+
+    def _project_findings(self) -> list[Finding]:
+        if self._graph_findings is None:
+            context = Context(self.project, self.migrations, self.graph)
+            findings: list[Finding] = []
+            for rule in self._enabled_rules("project"):
+                check = rule.check_project
+                assert check is not None
+                findings += self._run(rule, lambda c=check: c(context))  # type: ignore[misc]
+            self._graph_findings = findings
+        return self._graph_findings
+
+    def analyze(self) -> Analysis:
+        started = time.perf_counter()
+        raw = [f for m in self.migrations.values() for f in self._findings_for_file(m)]
+        raw += self._project_findings()
+        findings = sorted(
+            (self._finalize(f) for f in raw if self._visible(f)), key=Finding.sort_key
+        )
+        self.timings["rules"] = time.perf_counter() - started
+        notices = list(self.project.notices)
+        notices += [Notice(None, e) for e in self.config_errors + self.rule_errors]
+        notices += [
+            Notice(m.path, m.error)
+            for m in self.migrations.values()
+            if m.error and self.root in m.path.parents
+        ]
+        return Analysis(
+            self.project, self.migrations, self.graph, findings, notices, self.config,
+            dict(self.timings),
+        )  # fmt: skip
+
+    def _visible(self, finding: Finding) -> bool:
+        if self.root not in finding.path.parents:
+            return False
+        key = self.files.get(finding.path)
+        migration = self.migrations.get(key) if key else None
+        return migration is None or not migration.suppressed(finding.span.start_line, finding.code)
+
+    def _finalize(self, finding: Finding) -> Finding:
+        level = self.config.severity.get(finding.code)
+        if level:
+            finding.severity = Severity.parse(level)
+        return finding
+
+
+def analyze_workspace(
+    root: Path, config: Config | None = None, progress: Progress | None = None
+) -> Analysis:
+    """Discover, parse, build the graph and run every enabled rule on ``root``."""
+    started = time.perf_counter()
+    workspace = Workspace(root, config)
+    workspace.timings["discover"] = time.perf_counter() - started
+    workspace.load(progress)
+    analysis = workspace.analyze()
+    analysis.timings["total"] = time.perf_counter() - started
+    return analysis
+
+
+def find_root(path: Path) -> Path:
+    """The workspace root of ``path``: the nearest directory with a project marker."""
+    path = path.resolve()
+    start = path if path.is_dir() else path.parent
+    for candidate in (start, *start.parents):
+        if any((candidate / m).exists() for m in ("manage.py", "pyproject.toml", ".git")):
+            return candidate
+    return start

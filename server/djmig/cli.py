@@ -1,0 +1,175 @@
+"""Command line: ``djmig check | graph | rules | explain | serve``.
+
+Exit codes of ``check``: 0 nothing at error level, 1 findings at error level, 2 usage or
+internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from djmig import __version__, export, output
+from djmig.analysis import Analysis, analyze_workspace, find_root
+from djmig.config import load_pyproject, merge
+from djmig.rules import BY_CODE, RULES, Finding, Rule, Severity
+
+logger = logging.getLogger("djmig")
+
+
+def _codes(text: str) -> list[str]:
+    codes = [c.strip().upper() for c in text.split(",") if c.strip()]
+    unknown = [c for c in codes if not any(r.code.startswith(c) for r in RULES) or not c.startswith("DM")]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown rule code(s): {', '.join(unknown)}")
+    return codes
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="djmig", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"djmig {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="report migration problems")
+    check.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
+    check.add_argument("--format", choices=sorted(output.FORMATS), default="text")
+    check.add_argument("--select", type=_codes, help="only these codes (comma-separated)")
+    check.add_argument("--ignore", type=_codes, help="skip these codes (comma-separated)")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even with errors")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes")
+    check.add_argument("--verbose", "-v", action="store_true", help="log to stderr")
+
+    graph = commands.add_parser("graph", help="export the migration graph")
+    graph.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
+    graph.add_argument("--format", choices=sorted(export.FORMATS), default="json")
+    graph.add_argument("--app", metavar="LABEL", help="only this app and its edges")
+
+    rules = commands.add_parser("rules", help="list the rules")
+    rules.add_argument("--format", choices=("text", "markdown"), default="text")
+    explain = commands.add_parser("explain", help="print a rule's documentation")
+    explain.add_argument("code", metavar="CODE")
+
+    serve = commands.add_parser("serve", help="run the language server")
+    serve.add_argument("--stdio", action="store_true", help="use stdio (the default)")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP address")
+    serve.add_argument("--verbose", "-v", action="store_true", help="debug logging to stderr")
+    return parser
+
+
+def _analyze(path: Path, args: argparse.Namespace) -> tuple[Analysis, list[str]]:
+    root = find_root(path)
+    config, errors = load_pyproject(root)
+    overrides = {k: getattr(args, k) for k in ("select", "ignore") if getattr(args, k, None)}
+    config, more = merge(config, overrides)
+    return analyze_workspace(root, config), errors + more
+
+
+def run_check(args: argparse.Namespace) -> int:
+    findings: list[Finding] = []
+    for path in args.paths:
+        if not path.exists():
+            print(f"djmig: error: {path}: no such file or directory", file=sys.stderr)
+            return 2
+        analysis, errors = _analyze(path, args)
+        if args.fix:
+            from djmig.fixes.apply import apply_safe_fixes
+
+            fixed = apply_safe_fixes(analysis)
+            if fixed:
+                print(f"Fixed {fixed} problem{'s' if fixed != 1 else ''}.", file=sys.stderr)
+                analysis, errors = _analyze(path, args)
+        for message in errors + [str(n) for n in analysis.notices]:
+            print(f"djmig: note: {message}", file=sys.stderr)
+        resolved = path.resolve()
+        findings += [
+            f for f in analysis.findings if resolved.is_dir() or f.path == resolved
+        ]
+    findings.sort(key=Finding.sort_key)
+    text = output.FORMATS[args.format](findings)
+    if text:
+        print(text)
+    if args.exit_zero:
+        return 0
+    return 1 if any(f.severity == Severity.ERROR for f in findings) else 0
+
+
+def run_graph(args: argparse.Namespace) -> int:
+    if not args.path.exists():
+        print(f"djmig: error: {args.path}: no such file or directory", file=sys.stderr)
+        return 2
+    analysis, _ = _analyze(args.path, args)
+    print(export.FORMATS[args.format](analysis, args.app))
+    return 0
+
+
+def run_rules(fmt: str) -> int:
+    if fmt == "markdown":
+        print(rules_markdown(), end="")
+        return 0
+    for rule in RULES:
+        print(f"{rule.code}  {rule.name:<34} {rule.severity.name.lower():<8} {rule.summary}")
+    return 0
+
+
+def explain(rule: Rule, level: str = "#") -> str:
+    doc = rule.doc.strip().replace("\n## ", f"\n{level}## ")
+    title, _, body = doc.partition("\n")
+    return (
+        f"{level} {rule.code} {rule.name}\n\n{title}\n\n"
+        f"Default severity: **{rule.severity.name.lower()}**\n{body}\n"
+    )
+
+
+def rules_markdown() -> str:
+    """docs/rules.md: the table of codes, then every rule's documentation."""
+    lines = ["# djmig rules", "", "| code | name | default | summary |", "|---|---|---|---|"]
+    for rule in RULES:
+        anchor = f"{rule.code.lower()}-{rule.name}"
+        lines.append(
+            f"| [{rule.code}](#{anchor}) | {rule.name} | {rule.severity.name.lower()} "
+            f"| {rule.summary} |"
+        )
+    return "\n".join(lines) + "\n\n" + "\n".join(explain(r, "##") for r in RULES)
+
+
+def run_explain(code: str) -> int:
+    rule = BY_CODE.get(code.upper())
+    if rule is None:
+        print(f"djmig: error: unknown rule {code!r}; see `djmig rules`", file=sys.stderr)
+        return 2
+    print(explain(rule), end="")
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from djmig.lsp.server import serve
+
+    return serve(tcp=args.tcp, verbose=args.verbose)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "check":
+            return run_check(args)
+        if args.command == "graph":
+            return run_graph(args)
+        if args.command == "rules":
+            return run_rules(args.format)
+        if args.command == "explain":
+            return run_explain(args.code)
+        return run_serve(args)
+    except KeyboardInterrupt:
+        return 2
+    except Exception as exc:  # the CLI never ends in a traceback
+        logger.debug("internal error", exc_info=True)
+        print(f"djmig: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,1 @@
+"""Indexing: discovery of apps and settings, and ``ast`` parsing of files into plain facts."""

@@ -1,0 +1,443 @@
+"""Discovery of a workspace: settings module, installed apps, their migrations packages,
+and the project's interpreter (for apps installed in its site-packages).
+
+Mirrors ``django.apps.config.AppConfig.create`` (label from the app config class or the
+last component of the app's name) and ``MigrationLoader.migrations_module``
+(``MIGRATION_MODULES`` first, else ``<app>.migrations``), statically.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import json
+import logging
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from djmig.config import Config
+from djmig.index.settings import Settings, read_settings
+from djmig.index.source import SourceError, read_source
+from djmig.index.values import evaluate, is_unknown
+from djmig.keys import MigrationKey
+
+logger = logging.getLogger(__name__)
+
+SKIP_DIRS = {
+    "node_modules", "__pycache__", "site-packages", "dist-packages", "build", "dist",
+    "venv", "env", "htmlcov",
+}  # fmt: skip
+WORKSPACE = "workspace"
+SITE_PACKAGES = "site-packages"
+EXTERNAL = "external"
+
+
+@dataclass
+class Notice:
+    """Something djmig cannot analyse, said once in one line."""
+
+    path: Path | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+@dataclass
+class App:
+    """An installed Django app as ``MigrationLoader.load_disk`` sees it.
+
+    ``migrated`` is True when it has a migrations package, False when Django treats it as
+    unmigrated, None when djmig cannot see it (an app outside the workspace and no
+    interpreter to find it in).
+    """
+
+    label: str
+    name: str
+    origin: str
+    migrations_module: str | None = None
+    migrations_dir: Path | None = None
+    migrated: bool | None = None
+
+    def migration_files(self) -> dict[MigrationKey, Path]:
+        """``pkgutil.iter_modules`` over the package: modules not starting with ``_``/``~``."""
+        if not self.migrated or self.migrations_dir is None:
+            return {}
+        files: dict[MigrationKey, Path] = {}
+        try:
+            entries = sorted(os.scandir(self.migrations_dir), key=lambda e: e.name)
+        except OSError:
+            return files
+        for entry in entries:
+            name, ext = os.path.splitext(entry.name)
+            if ext != ".py" or not name or name[0] in "_~" or "." in name:
+                continue
+            if entry.is_file():
+                files[MigrationKey(self.label, name)] = Path(entry.path)
+        return files
+
+
+@dataclass
+class Project:
+    root: Path
+    settings: Settings
+    apps: dict[str, App] = field(default_factory=dict)
+    closed: bool = False
+    interpreter: Path | None = None
+    site_packages: list[Path] = field(default_factory=list)
+    source_roots: list[Path] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+
+    def is_excluded(self, path: Path) -> bool:
+        try:
+            relative = path.relative_to(self.root).as_posix()
+        except ValueError:
+            return False
+        return any(fnmatch.fnmatch(relative, pattern) for pattern in self.excluded)
+
+    def app_for_dir(self, directory: Path) -> App | None:
+        for app in self.apps.values():
+            if app.migrations_dir == directory:
+                return app
+        return None
+
+
+def discover(root: Path, config: Config) -> Project:
+    root = root.resolve()
+    settings_path, module, source_roots = _find_settings(root, config)
+    settings = read_settings(settings_path, module)
+    project = Project(root=root, settings=settings, source_roots=source_roots)
+    project.excluded = list(config.exclude)
+    project.notices.extend(Notice(None, e) for e in settings.errors)
+    if settings_path is None:
+        project.notices.append(
+            Notice(root, "no settings module found: every app with migrations is analysed")
+        )
+    project.interpreter, project.site_packages = _find_site_packages(root, config)
+    installed = settings.installed_apps
+    if is_unknown(installed):
+        if settings_path is not None:
+            project.notices.append(
+                Notice(settings_path, "INSTALLED_APPS cannot be read statically")
+            )
+        _discover_workspace_apps(project)
+    else:
+        _resolve_installed_apps(project, installed)
+    return project
+
+
+# -- settings -----------------------------------------------------------------------------
+
+
+def _find_settings(root: Path, config: Config) -> tuple[Path | None, str | None, list[Path]]:
+    manage = _find_manage_py(root)
+    roots = [p for p in (manage.parent if manage else None, root / "src", root) if p]
+    roots = [p for i, p in enumerate(roots) if p.is_dir() and p not in roots[:i]]
+    module = config.settings
+    if module and (module.endswith(".py") or "/" in module):
+        path = (root / module).resolve()
+        return (path if path.is_file() else None), None, roots
+    if module is None and manage is not None:
+        module = _settings_from_manage(manage)
+    if module:
+        found = _find_module_file(module, roots)
+        if found:
+            return found, module, roots
+    candidates = [
+        p for p in _walk_files(root, "settings.py") if not any(part in SKIP_DIRS for part in p.parts)
+    ]
+    if len(candidates) == 1:
+        return candidates[0], None, roots
+    return None, module, roots
+
+
+def _find_manage_py(root: Path) -> Path | None:
+    if (root / "manage.py").is_file():
+        return root / "manage.py"
+    found = sorted(_walk_files(root, "manage.py", max_depth=2), key=lambda p: len(p.parts))
+    return found[0] if found else None
+
+
+def _settings_from_manage(manage: Path) -> str | None:
+    try:
+        tree = ast.parse(read_source(manage))
+    except (SourceError, SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("setdefault", "get")
+            and len(node.args) == 2
+            and evaluate(node.args[0]) == "DJANGO_SETTINGS_MODULE"
+        ):
+            value = evaluate(node.args[1])
+            if isinstance(value, str):
+                return value
+    return None
+
+
+def _find_module_file(module: str, roots: list[Path]) -> Path | None:
+    parts = module.split(".")
+    for base in roots:
+        candidate = base.joinpath(*parts)
+        for option in (candidate.with_suffix(".py"), candidate / "__init__.py"):
+            if option.is_file():
+                return option
+    return None
+
+
+def _find_package_dir(module: str, roots: list[Path]) -> Path | None:
+    parts = module.split(".")
+    for base in roots:
+        candidate = base.joinpath(*parts)
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _walk_dirs(root: Path, max_depth: int = 12):  # type: ignore[no-untyped-def]
+    """Directories under ``root``, following links once, skipping venvs and hidden ones."""
+    seen: set[str] = set()
+    stack = [(str(root), 0)]
+    while stack:
+        current, depth = stack.pop()
+        try:
+            real = os.path.realpath(current)
+            if real in seen:
+                continue
+            seen.add(real)
+            entries = list(os.scandir(current))
+        except OSError:
+            continue
+        yield Path(current), entries
+        if depth >= max_depth:
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith(".") or name in SKIP_DIRS:
+                continue
+            try:
+                if entry.is_dir() and not os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
+                    stack.append((entry.path, depth + 1))
+            except OSError:
+                continue
+
+
+def _walk_files(root: Path, filename: str, max_depth: int = 12) -> list[Path]:
+    found = []
+    for directory, entries in _walk_dirs(root, max_depth):
+        if any(e.name == filename for e in entries):
+            found.append(directory / filename)
+    return found
+
+
+# -- interpreter --------------------------------------------------------------------------
+
+
+def _find_site_packages(root: Path, config: Config) -> tuple[Path | None, list[Path]]:
+    candidates: list[Path] = []
+    if config.python:
+        python = Path(config.python).expanduser()
+        candidates.append(python if python.is_absolute() else root / python)
+    else:
+        for name in (".venv", "venv", "env"):
+            if (root / name / "pyvenv.cfg").is_file():
+                candidates.append(root / name)
+        if os.environ.get("VIRTUAL_ENV"):
+            candidates.append(Path(os.environ["VIRTUAL_ENV"]))
+    for candidate in candidates:
+        venv = candidate
+        if candidate.is_file():
+            venv = candidate.parent.parent
+        found = sorted(venv.glob("lib/python3*/site-packages")) + sorted(
+            venv.glob("Lib/site-packages")
+        )
+        if found:
+            return candidate, found
+        if candidate.is_file():
+            paths = _ask_interpreter(candidate)
+            if paths:
+                return candidate, paths
+    return None, []
+
+
+def _ask_interpreter(python: Path) -> list[Path]:
+    """Ask a non-venv interpreter for its site-packages; no user code runs (``-I``)."""
+    code = "import json,sysconfig;p=sysconfig.get_paths();print(json.dumps([p['purelib'],p['platlib']]))"
+    try:
+        out = subprocess.run(
+            [str(python), "-I", "-c", code], capture_output=True, text=True, timeout=5, check=True
+        ).stdout
+        return [Path(p) for p in dict.fromkeys(json.loads(out)) if Path(p).is_dir()]
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return []
+
+
+# -- apps ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _AppConfigFacts:
+    name: str | None = None
+    label: str | None = None
+    certain: bool = True
+
+
+def _read_app_configs(apps_py: Path) -> dict[str, _AppConfigFacts] | None:
+    """AppConfig subclasses defined in ``apps_py`` (with ``default = False`` ones marked)."""
+    try:
+        tree = ast.parse(read_source(apps_py))
+    except (SourceError, SyntaxError, ValueError):
+        return None
+    configs: dict[str, _AppConfigFacts] = {}
+    for stmt in tree.body:
+        if not isinstance(stmt, ast.ClassDef):
+            continue
+        bases = [b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", None) for b in stmt.bases]
+        if not any(b == "AppConfig" or b in configs for b in bases):
+            continue
+        facts = _AppConfigFacts()
+        default = True
+        for item in stmt.body:
+            if isinstance(item, ast.Assign) and len(item.targets) == 1:
+                target = item.targets[0]
+                if isinstance(target, ast.Name) and target.id in ("name", "label", "default"):
+                    value = evaluate(item.value)
+                    if target.id == "default":
+                        default = value is not False
+                    elif isinstance(value, str):
+                        setattr(facts, target.id, value)
+                    else:
+                        facts.certain = False
+        configs[stmt.name if default else f"!{stmt.name}"] = facts
+    return configs
+
+
+def _app_identity(entry: str, roots: list[Path]) -> tuple[str, str, Path | None, bool] | None:
+    """(name, label, package dir, label certain) for an INSTALLED_APPS entry, like
+    ``AppConfig.create``; None when the entry cannot be found in ``roots``."""
+    package = _find_package_dir(entry, roots)
+    if package is not None:
+        configs = _read_app_configs(package / "apps.py") if (package / "apps.py").is_file() else {}
+        if configs is None:
+            return entry, entry.rpartition(".")[2], package, False
+        candidates = [c for k, c in configs.items() if not k.startswith("!")]
+        chosen = candidates[0] if len(candidates) == 1 else None
+        facts = chosen or _AppConfigFacts(name=entry)
+        name = facts.name or entry
+        return name, facts.label or name.rpartition(".")[2], _find_package_dir(name, roots) or package, facts.certain
+    module, _, class_name = entry.rpartition(".")
+    module_file = _find_module_file(module, roots) if module else None
+    if module_file is not None:
+        configs = _read_app_configs(module_file) or {}
+        facts_or_none = configs.get(class_name) or configs.get(f"!{class_name}")
+        if facts_or_none is None or facts_or_none.name is None:
+            return None
+        name = facts_or_none.name
+        label = facts_or_none.label or name.rpartition(".")[2]
+        return name, label, _find_package_dir(name, roots), facts_or_none.certain
+    return None
+
+
+def _resolve_installed_apps(project: Project, installed: list[str]) -> None:
+    settings = project.settings
+    migration_modules = settings.get("MIGRATION_MODULES")
+    closed = not is_unknown(migration_modules) and isinstance(migration_modules, dict)
+    if not closed:
+        migration_modules = {}
+        project.notices.append(Notice(settings.path, "MIGRATION_MODULES cannot be read statically"))
+    for entry in installed:
+        identity = _app_identity(entry, project.source_roots)
+        origin = WORKSPACE
+        roots = project.source_roots
+        if identity is None and project.site_packages:
+            identity = _app_identity(entry, project.site_packages)
+            origin, roots = SITE_PACKAGES, project.site_packages
+        if identity is None:
+            # Outside the workspace and no interpreter to look in: external, unknown.
+            closed = False
+            if entry.rpartition(".")[2][:1].islower():
+                label = entry.rpartition(".")[2]
+                project.apps.setdefault(label, App(label, entry, EXTERNAL))
+            continue
+        name, label, package, certain = identity
+        closed = closed and certain
+        app = App(label=label, name=name, origin=origin)
+        project.apps[label] = app
+        if label in migration_modules:
+            app.migrations_module = migration_modules[label]
+        else:
+            app.migrations_module = f"{name}.migrations"
+        if app.migrations_module is None:
+            app.migrated = False
+            continue
+        _locate_migrations(project, app, roots)
+    project.closed = closed
+
+
+def _locate_migrations(project: Project, app: App, roots: list[Path]) -> None:
+    directory = _find_package_dir(app.migrations_module or "", roots)
+    if directory is None:
+        # ``migrations.py`` module or no migrations module: Django treats it as unmigrated.
+        app.migrated = False
+        return
+    if not (directory / "__init__.py").is_file():
+        app.migrated = False
+        project.notices.append(
+            Notice(
+                directory,
+                f"no __init__.py: Django treats {app.label!r} as unmigrated (namespace package)",
+            )
+        )
+        return
+    app.migrations_dir = directory
+    app.migrated = True
+
+
+def _discover_workspace_apps(project: Project) -> None:
+    """No readable INSTALLED_APPS: every workspace package with a ``migrations`` package."""
+    root = project.root
+    for directory, entries in _walk_dirs(root):
+        if directory.name != "migrations" or project.is_excluded(directory):
+            continue
+        if not any(e.name == "__init__.py" for e in entries):
+            continue
+        package = directory.parent
+        name = _module_name(package, project.source_roots)
+        if name is None:
+            continue
+        identity = _app_identity(name, project.source_roots)
+        label = identity[1] if identity else name.rpartition(".")[2]
+        if label in project.apps:
+            project.notices.append(
+                Notice(directory, f"app label {label!r} is used by two apps; the first is kept")
+            )
+            continue
+        project.apps[label] = App(
+            label, name, WORKSPACE, f"{name}.migrations", directory, migrated=True
+        )
+    for site in project.site_packages:
+        for directory, entries in _walk_dirs(site, max_depth=4):
+            if directory.name == "migrations" and any(e.name == "__init__.py" for e in entries):
+                name = ".".join(directory.parent.relative_to(site).parts)
+                identity = _app_identity(name, [site])
+                label = identity[1] if identity else name.rpartition(".")[2]
+                project.apps.setdefault(
+                    label,
+                    App(label, name, SITE_PACKAGES, f"{name}.migrations", directory, True),
+                )
+
+
+def _module_name(package: Path, roots: list[Path]) -> str | None:
+    for base in roots:
+        try:
+            relative = package.relative_to(base)
+        except ValueError:
+            continue
+        if relative.parts:
+            return ".".join(relative.parts)
+    return None

@@ -1,0 +1,361 @@
+"""``ast`` parsing of one migration file into plain facts (``MigrationFile``).
+
+Mirrors what Django reads from ``Migration`` classes (``django/db/migrations/migration.py``):
+``dependencies``, ``run_before``, ``replaces``, ``initial``, ``atomic``, ``operations``.
+Values that are computed at import time are recorded as unknown, so rules can stay silent.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from djmig.index.source import SourceError, read_source
+from djmig.index.values import UNKNOWN, CallValue, Ref, dotted_name, evaluate
+from djmig.keys import MigrationKey, SourceLines, Span
+
+DJANGO_MIGRATIONS = "django.db.migrations"
+_MIGRATION_BASES = {
+    "django.db.migrations.Migration",
+    "django.db.migrations.migration.Migration",
+}
+_SWAPPABLE = {
+    "django.db.migrations.swappable_dependency",
+    "django.db.migrations.migration.swappable_dependency",
+}
+_NOQA = re.compile(
+    r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:[,\s]+[A-Za-z]+[0-9]+)*))?", re.IGNORECASE
+)
+
+
+@dataclass
+class Dependency:
+    """One entry of ``dependencies``, ``run_before`` or ``replaces``.
+
+    ``key`` is None when the entry is computed; ``setting`` names the setting of a
+    ``swappable_dependency(settings.X)`` whose key is resolved against the settings.
+    """
+
+    key: MigrationKey | None
+    span: Span
+    setting: str | None = None
+
+
+@dataclass
+class Operation:
+    kind: str | None
+    qualname: str | None
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    span: Span
+    func_span: Span
+    has_star: bool = False
+
+    @property
+    def is_django(self) -> bool:
+        return bool(self.qualname and self.qualname.startswith(DJANGO_MIGRATIONS + "."))
+
+    def argument(self, position: int, keyword: str) -> Any:
+        """The argument given positionally or by keyword; ``UNKNOWN`` when absent."""
+        if keyword in self.kwargs:
+            return self.kwargs[keyword]
+        if len(self.args) > position:
+            return self.args[position]
+        return UNKNOWN
+
+    def has_argument(self, position: int, keyword: str) -> bool:
+        return keyword in self.kwargs or len(self.args) > position
+
+
+@dataclass
+class MigrationFile:
+    key: MigrationKey
+    path: Path
+    error: str | None = None
+    has_migration_class: bool | None = None
+    class_span: Span = field(default_factory=Span.point)
+    dependencies: list[Dependency] = field(default_factory=list)
+    dependencies_complete: bool = True
+    run_before: list[Dependency] = field(default_factory=list)
+    run_before_complete: bool = True
+    replaces: list[Dependency] = field(default_factory=list)
+    replaces_complete: bool = True
+    initial: Any = None
+    atomic: Any = True
+    operations: list[Operation] = field(default_factory=list)
+    operations_complete: bool = True
+    functions: dict[str, Span] = field(default_factory=dict)
+    imports: dict[str, str] = field(default_factory=dict)
+    noqa: dict[int, frozenset[str] | None] = field(default_factory=dict)
+    lines: SourceLines = field(default_factory=lambda: SourceLines(""))
+
+    @property
+    def graph_complete(self) -> bool:
+        return self.error is None and self.dependencies_complete and self.run_before_complete
+
+    def graph_facts(self) -> tuple[Any, ...]:
+        """What the graph depends on; an edit that keeps this leaves the graph unchanged."""
+        return (
+            self.key,
+            self.error is None,
+            self.has_migration_class,
+            tuple((d.key, d.setting) for d in self.dependencies),
+            self.dependencies_complete,
+            tuple(d.key for d in self.run_before),
+            self.run_before_complete,
+            tuple(d.key for d in self.replaces),
+            self.replaces_complete,
+        )
+
+    def suppressed(self, line: int, code: str) -> bool:
+        if line not in self.noqa:
+            return False
+        codes = self.noqa[line]
+        return codes is None or code in codes
+
+
+def parse_noqa(text: str) -> dict[int, frozenset[str] | None]:
+    result: dict[int, frozenset[str] | None] = {}
+    if "noqa" not in text.lower():
+        return result
+    for number, line in enumerate(text.splitlines()):
+        match = _NOQA.search(line)
+        if match:
+            codes = match.group("codes")
+            result[number] = (
+                frozenset(c.upper() for c in re.split(r"[,\s]+", codes) if c) if codes else None
+            )
+    return result
+
+
+class _Parser:
+    def __init__(self, migration: MigrationFile, text: str) -> None:
+        self.m = migration
+        self.lines = migration.lines
+
+    def span(self, node: ast.AST) -> Span:
+        line = node.lineno - 1  # type: ignore[attr-defined]
+        end_line = (node.end_lineno or node.lineno) - 1  # type: ignore[attr-defined]
+        return Span(
+            line,
+            self.lines.col_from_utf8(line, node.col_offset),  # type: ignore[attr-defined]
+            end_line,
+            self.lines.col_from_utf8(end_line, node.end_col_offset or 0),  # type: ignore[attr-defined]
+        )
+
+    def qualify(self, dotted: str | None) -> str | None:
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        target = self.m.imports.get(head)
+        if target is None:
+            return dotted
+        return f"{target}.{rest}" if rest else target
+
+    def run(self, tree: ast.Module) -> None:
+        migration_class: ast.ClassDef | None = None
+        has_binding: bool | None = False
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Import):
+                for alias in stmt.names:
+                    if alias.asname:
+                        self.m.imports[alias.asname] = alias.name
+            elif isinstance(stmt, ast.ImportFrom) and stmt.module and stmt.level == 0:
+                for alias in stmt.names:
+                    if alias.name == "*":
+                        has_binding = None if has_binding is False else has_binding
+                        continue
+                    self.m.imports[alias.asname or alias.name] = f"{stmt.module}.{alias.name}"
+                    if (alias.asname or alias.name) == "Migration":
+                        has_binding = True
+            elif isinstance(stmt, ast.ImportFrom):
+                for alias in stmt.names:
+                    if alias.name == "*" and has_binding is False:
+                        has_binding = None
+                    elif (alias.asname or alias.name) == "Migration":
+                        has_binding = True
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.m.functions[stmt.name] = self.span(stmt)
+            elif isinstance(stmt, ast.ClassDef) and stmt.name == "Migration":
+                migration_class = stmt
+                has_binding = True
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                if any(isinstance(t, ast.Name) and t.id == "Migration" for t in targets):
+                    has_binding = True
+            elif not isinstance(stmt, (ast.Expr, ast.Pass)) and has_binding is False:
+                # Conditional or dynamic module code could define ``Migration``.
+                has_binding = None
+        self.m.has_migration_class = has_binding
+        if migration_class is None:
+            if has_binding:
+                self.m.dependencies_complete = False
+                self.m.run_before_complete = False
+                self.m.replaces_complete = False
+                self.m.operations_complete = False
+            return
+        self.read_class(migration_class)
+
+    def read_class(self, cls: ast.ClassDef) -> None:
+        header_end = cls.col_offset + len("class Migration")
+        self.m.class_span = Span(
+            cls.lineno - 1,
+            self.lines.col_from_utf8(cls.lineno - 1, cls.col_offset),
+            cls.lineno - 1,
+            self.lines.col_from_utf8(cls.lineno - 1, header_end),
+        )
+        plain_base = all(self.qualify(dotted_name(b)) in _MIGRATION_BASES for b in cls.bases)
+        seen: set[str] = set()
+        for stmt in cls.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in (
+                "__init__",
+                "__new__",
+            ):
+                plain_base = False
+            targets: list[ast.expr] = []
+            value: ast.expr | None = None
+            if isinstance(stmt, ast.Assign):
+                targets, value = stmt.targets, stmt.value
+            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+                targets, value = [stmt.target], stmt.value
+            elif isinstance(stmt, ast.AugAssign):
+                targets, value = [stmt.target], None
+            for target in targets:
+                if not isinstance(target, ast.Name):
+                    continue
+                seen.add(target.id)
+                self.read_attribute(target.id, value)
+        if not plain_base:
+            for name in ("dependencies", "run_before", "replaces", "operations"):
+                if name not in seen:
+                    setattr(self.m, f"{name}_complete", False)
+            for name in ("initial", "atomic"):
+                if name not in seen:
+                    setattr(self.m, name, UNKNOWN)
+
+    def read_attribute(self, name: str, value: ast.expr | None) -> None:
+        if name in ("dependencies", "run_before", "replaces"):
+            entries: list[Dependency] = []
+            complete = value is not None and self.read_dependencies(value, entries)
+            setattr(self.m, name, entries)
+            setattr(self.m, f"{name}_complete", complete)
+        elif name == "operations":
+            operations: list[Operation] = []
+            complete = value is not None and self.read_operations(value, operations)
+            self.m.operations = operations
+            self.m.operations_complete = complete
+        elif name in ("initial", "atomic"):
+            evaluated = evaluate(value) if value is not None else UNKNOWN
+            setattr(self.m, name, evaluated if isinstance(evaluated, bool | None) else UNKNOWN)
+
+    def read_dependencies(self, node: ast.expr, out: list[Dependency]) -> bool:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left = self.read_dependencies(node.left, out)
+            return self.read_dependencies(node.right, out) and left
+        if not isinstance(node, (ast.List, ast.Tuple)):
+            return False
+        complete = True
+        for element in node.elts:
+            dependency = self.read_dependency(element)
+            if dependency is None:
+                complete = False
+            else:
+                out.append(dependency)
+        return complete
+
+    def read_dependency(self, node: ast.expr) -> Dependency | None:
+        span = self.span(node)
+        if isinstance(node, (ast.Tuple, ast.List)) and len(node.elts) == 2:
+            app, name = (evaluate(e) for e in node.elts)
+            if isinstance(app, str) and isinstance(name, str):
+                return Dependency(MigrationKey(app, name), span)
+            return None
+        if (
+            isinstance(node, ast.Call)
+            and self.qualify(dotted_name(node.func)) in _SWAPPABLE
+            and len(node.args) == 1
+            and not node.keywords
+        ):
+            arg = evaluate(node.args[0])
+            if isinstance(arg, str):
+                return Dependency(MigrationKey(arg.split(".", 1)[0], "__first__"), span)
+            if isinstance(arg, Ref) and self.qualify(arg.dotted).startswith(
+                "django.conf.settings."
+            ):
+                return Dependency(None, span, setting=arg.dotted.rsplit(".", 1)[1])
+        return None
+
+    def read_operations(self, node: ast.expr, out: list[Operation]) -> bool:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left = self.read_operations(node.left, out)
+            return self.read_operations(node.right, out) and left
+        if not isinstance(node, (ast.List, ast.Tuple)):
+            return False
+        complete = True
+        for element in node.elts:
+            if isinstance(element, ast.Starred):
+                complete = False
+                continue
+            out.append(self.read_operation(element))
+        return complete
+
+    def read_operation(self, node: ast.expr) -> Operation:
+        span = self.span(node)
+        if not isinstance(node, ast.Call):
+            return Operation(None, None, (), {}, span, span, has_star=True)
+        value = evaluate(node)
+        assert isinstance(value, CallValue) or value is UNKNOWN
+        qualname = self.qualify(dotted_name(node.func))
+        kind = qualname.rsplit(".", 1)[-1] if qualname else None
+        if not isinstance(value, CallValue):
+            return Operation(kind, qualname, (), {}, span, self.span(node.func), has_star=True)
+        return Operation(
+            kind,
+            qualname,
+            value.args,
+            value.kwargs,
+            span,
+            self.span(node.func),
+            value.has_star,
+        )
+
+
+def parse_migration_source(key: MigrationKey, path: Path, text: str) -> MigrationFile:
+    migration = MigrationFile(key=key, path=path, lines=SourceLines(text))
+    migration.noqa = parse_noqa(text)
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError as exc:
+        migration.error = f"SyntaxError: {exc.msg} (line {exc.lineno})"
+        migration.class_span = Span.point(max((exc.lineno or 1) - 1, 0))
+    except (ValueError, RecursionError, MemoryError) as exc:
+        migration.error = f"cannot parse: {type(exc).__name__}"
+    else:
+        _Parser(migration, text).run(tree)
+    if migration.error:
+        _mark_unreadable(migration)
+    return migration
+
+
+def _mark_unreadable(migration: MigrationFile) -> None:
+    """A file Django would fail to import: keep its key, know nothing else."""
+    migration.has_migration_class = None
+    migration.dependencies_complete = False
+    migration.run_before_complete = False
+    migration.replaces_complete = False
+    migration.operations_complete = False
+
+
+def parse_migration_file(key: MigrationKey, path: Path, text: str | None = None) -> MigrationFile:
+    """Parse the file at ``path`` (or ``text``, an editor's unsaved buffer)."""
+    if text is None:
+        try:
+            text = read_source(path)
+        except SourceError as exc:
+            migration = MigrationFile(key=key, path=path, error=str(exc))
+            _mark_unreadable(migration)
+            return migration
+    return parse_migration_source(key, path, text)

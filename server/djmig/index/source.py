@@ -1,0 +1,39 @@
+"""Reading Python source files the way the interpreter would (PEP 263 encodings)."""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from pathlib import Path
+
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
+
+
+class SourceError(Exception):
+    """A file that cannot be read or decoded; the message is one line for the user."""
+
+
+def decode_source(data: bytes) -> str:
+    """Decode bytes using the encoding cookie or BOM, defaulting to UTF-8."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise SourceError(f"cannot determine the file's encoding: {exc.msg}") from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"not valid {encoding} (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def read_source(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            raise SourceError(f"file is too large to analyse ({size} bytes)")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read file: {exc.strerror or exc}") from None
+    return decode_source(data)

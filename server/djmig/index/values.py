@@ -1,0 +1,153 @@
+"""Static evaluation of Python expressions into plain values.
+
+Only what is certain is evaluated: literals, containers of literals, ``+`` of lists and
+tuples, dotted names and calls kept as structures. Anything else is ``UNKNOWN``; callers
+treat it as "cannot determine", never as a guess.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from collections.abc import Callable
+from typing import Any
+
+
+class _Unknown:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNKNOWN: Any = _Unknown()
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A dotted name such as ``settings.AUTH_USER_MODEL`` or ``models.CASCADE``."""
+
+    dotted: str
+
+
+@dataclass(frozen=True)
+class CallValue:
+    """A call kept as structure: ``models.CharField(max_length=10)``."""
+
+    func: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    has_star: bool = False
+
+    def __hash__(self) -> int:
+        return hash((self.func, self.args, tuple(sorted(self.kwargs))))
+
+
+def dotted_name(node: ast.AST) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def is_unknown(value: Any) -> bool:
+    return value is UNKNOWN
+
+
+Hook = Callable[[ast.AST, "dict[str, Any] | None"], Any]
+
+
+def evaluate(
+    node: ast.AST | None, names: dict[str, Any] | None = None, hook: Hook | None = None
+) -> Any:
+    """Evaluate ``node`` statically; ``names`` gives values for module-level names.
+
+    ``hook`` is tried first on every node; it returns ``NotImplemented`` to decline.
+    """
+    if node is None:
+        return None
+    if hook is not None:
+        hooked = hook(node, names)
+        if hooked is not NotImplemented:
+            return hooked
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        items: list[Any] = []
+        for element in node.elts:
+            if isinstance(element, ast.Starred):
+                inner = evaluate(element.value, names, hook)
+                if not isinstance(inner, (list, tuple)):
+                    return UNKNOWN
+                items.extend(inner)
+            else:
+                items.append(evaluate(element, names, hook))
+        if isinstance(node, ast.List):
+            return items
+        if isinstance(node, ast.Tuple):
+            return tuple(items)
+        return UNKNOWN if any(is_unknown(i) for i in items) else set(items)
+    if isinstance(node, ast.Dict):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in zip(node.keys, node.values):
+            if key_node is None:
+                inner = evaluate(value_node, names, hook)
+                if not isinstance(inner, dict):
+                    return UNKNOWN
+                result.update(inner)
+                continue
+            key = evaluate(key_node, names, hook)
+            if is_unknown(key) or isinstance(key, (list, dict)):
+                return UNKNOWN
+            result[key] = evaluate(value_node, names, hook)
+        return result
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = evaluate(node.left, names, hook), evaluate(node.right, names, hook)
+        if isinstance(left, list) and isinstance(right, list):
+            return left + right
+        if isinstance(left, tuple) and isinstance(right, tuple):
+            return left + right
+        if isinstance(left, str) and isinstance(right, str):
+            return left + right
+        return UNKNOWN
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        operand = evaluate(node.operand, names, hook)
+        if isinstance(operand, (int, float)) and not isinstance(operand, bool):
+            return -operand
+        return UNKNOWN
+    if isinstance(node, ast.Name):
+        if names is not None and node.id in names:
+            return names[node.id]
+        return Ref(node.id)
+    if isinstance(node, ast.Attribute):
+        dotted = dotted_name(node)
+        return Ref(dotted) if dotted else UNKNOWN
+    if isinstance(node, ast.Call):
+        func = dotted_name(node.func)
+        if func is None:
+            return UNKNOWN
+        args = tuple(evaluate(a, names, hook) for a in node.args if not isinstance(a, ast.Starred))
+        kwargs = {kw.arg: evaluate(kw.value, names, hook) for kw in node.keywords if kw.arg}
+        has_star = any(isinstance(a, ast.Starred) for a in node.args) or any(
+            kw.arg is None for kw in node.keywords
+        )
+        return CallValue(func, args, kwargs, has_star)
+    return UNKNOWN
+
+
+def contains_unknown(value: Any) -> bool:
+    if is_unknown(value):
+        return True
+    if isinstance(value, (list, tuple, set)):
+        return any(contains_unknown(v) for v in value)
+    if isinstance(value, dict):
+        return any(contains_unknown(v) for v in value.values())
+    return False

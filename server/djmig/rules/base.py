@@ -1,0 +1,90 @@
+"""What a rule is and what it produces."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from djmig.keys import Span
+
+if TYPE_CHECKING:
+    from djmig.graph import MigrationGraph
+    from djmig.index.discovery import Project
+    from djmig.index.migrations import MigrationFile
+    from djmig.keys import MigrationKey
+
+DOCS_URL = "https://github.com/djmig/djmig/blob/main/docs/rules.md#{code}-{name}"
+
+
+class Severity(enum.IntEnum):
+    """Values as LSP's ``DiagnosticSeverity``."""
+
+    ERROR = 1
+    WARNING = 2
+    INFO = 3
+    HINT = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.upper()]
+
+
+@dataclass(frozen=True)
+class Related:
+    path: Path
+    span: Span
+    message: str
+
+
+@dataclass
+class Finding:
+    code: str
+    message: str
+    path: Path
+    span: Span
+    severity: Severity
+    related: list[Related] = field(default_factory=list)
+    fixes: list[dict[str, Any]] = field(default_factory=list)
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (str(self.path), self.span.start_line, self.span.start_col, self.code)
+
+
+@dataclass
+class Context:
+    """What project-wide rules see."""
+
+    project: Project
+    migrations: Mapping[MigrationKey, MigrationFile]
+    graph: MigrationGraph
+
+
+FileCheck = Callable[["MigrationFile"], Iterator[Finding]]
+ProjectCheck = Callable[[Context], Iterator[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    doc: str
+    check_file: FileCheck | None = None
+    check_project: ProjectCheck | None = None
+
+    @property
+    def summary(self) -> str:
+        for line in self.doc.splitlines():
+            if line.strip() and not line.startswith("#"):
+                return line.strip()
+        return ""
+
+    @property
+    def url(self) -> str:
+        return DOCS_URL.format(code=self.code.lower(), name=self.name)
+
+    def finding(self, message: str, migration: MigrationFile, span: Span, **extra: Any) -> Finding:
+        return Finding(self.code, message, migration.path, span, self.severity, **extra)
