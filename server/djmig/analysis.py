@@ -121,7 +121,10 @@ class Workspace:
         if migration.error and old is not None and old.error is None and text is not None:
             # Mid-typing syntax error: keep the last good graph facts.
             migration.dependencies, migration.run_before = old.dependencies, old.run_before
-            migration.replaces, migration.has_migration_class = old.replaces, old.has_migration_class
+            migration.replaces, migration.has_migration_class = (
+                old.replaces,
+                old.has_migration_class,
+            )
             migration.dependencies_complete = old.dependencies_complete
             migration.run_before_complete = old.run_before_complete
             migration.replaces_complete = old.replaces_complete

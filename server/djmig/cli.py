@@ -22,7 +22,9 @@ logger = logging.getLogger("djmig")
 
 def _codes(text: str) -> list[str]:
     codes = [c.strip().upper() for c in text.split(",") if c.strip()]
-    unknown = [c for c in codes if not any(r.code.startswith(c) for r in RULES) or not c.startswith("DM")]
+    unknown = [
+        c for c in codes if not any(r.code.startswith(c) for r in RULES) or not c.startswith("DM")
+    ]
     if unknown:
         raise argparse.ArgumentTypeError(f"unknown rule code(s): {', '.join(unknown)}")
     return codes
@@ -84,9 +86,7 @@ def run_check(args: argparse.Namespace) -> int:
         for message in errors + [str(n) for n in analysis.notices]:
             print(f"djmig: note: {message}", file=sys.stderr)
         resolved = path.resolve()
-        findings += [
-            f for f in analysis.findings if resolved.is_dir() or f.path == resolved
-        ]
+        findings += [f for f in analysis.findings if resolved.is_dir() or f.path == resolved]
     findings.sort(key=Finding.sort_key)
     text = output.FORMATS[args.format](findings)
     if text:
@@ -115,7 +115,7 @@ def run_rules(fmt: str) -> int:
 
 
 def explain(rule: Rule, level: str = "#") -> str:
-    doc = rule.doc.strip().replace("\n## ", f"\n{level}## ")
+    doc = rule.doc.strip().replace("\n## ", f"\n{level}# ")
     title, _, body = doc.partition("\n")
     return (
         f"{level} {rule.code} {rule.name}\n\n{title}\n\n"

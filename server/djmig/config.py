@@ -57,8 +57,10 @@ def merge(base: Config, options: dict[str, Any] | None) -> tuple[Config, list[st
         if problem:
             errors.append(f"option {raw_key!r}: {problem}; using the default")
             continue
-        values[key] = {k.upper(): v.lower() for k, v in value.items()} if key == "severity" else (
-            [c.upper() for c in value] if key in ("select", "ignore") else value
+        values[key] = (
+            {k.upper(): v.lower() for k, v in value.items()}
+            if key == "severity"
+            else ([c.upper() for c in value] if key in ("select", "ignore") else value)
         )
     return Config(**values), errors
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+
 from djmig.analysis import Analysis
 from djmig.keys import MigrationKey
 
 
-def _select(analysis: Analysis, app: str | None) -> tuple[list[MigrationKey], list[tuple[MigrationKey, MigrationKey]]]:
+def _select(
+    analysis: Analysis, app: str | None
+) -> tuple[list[MigrationKey], list[tuple[MigrationKey, MigrationKey]]]:
     graph = analysis.graph
     edges = graph.edges()
     if app is None:
@@ -40,7 +43,9 @@ def _path(analysis: Analysis, key: MigrationKey) -> str | None:
 
 
 def _conflicting(analysis: Analysis) -> set[MigrationKey]:
-    return {MigrationKey(app, n) for app, names in analysis.graph.conflicts().items() for n in names}
+    return {
+        MigrationKey(app, n) for app, names in analysis.graph.conflicts().items() for n in names
+    }
 
 
 def to_dot(analysis: Analysis, app: str | None = None) -> str:
@@ -48,7 +53,7 @@ def to_dot(analysis: Analysis, app: str | None = None) -> str:
     conflicting = _conflicting(analysis)
     lines = ["digraph migrations {", "  rankdir=TB;", "  node [shape=box, fontname=monospace];"]
     for key in nodes:
-        style = ', color=red, penwidth=2' if key in conflicting else ""
+        style = ", color=red, penwidth=2" if key in conflicting else ""
         lines.append(f'  "{key}" [label="{key.app_label}\\n{key.name}"{style}];')
     lines += [f'  "{p}" -> "{c}";' for p, c in edges]
     lines.append("}")
@@ -69,4 +74,3 @@ def to_mermaid(analysis: Analysis, app: str | None = None) -> str:
 
 
 FORMATS = {"json": to_json, "dot": to_dot, "mermaid": to_mermaid}
-

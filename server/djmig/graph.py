@@ -163,7 +163,9 @@ class _Builder:
         else:
             self.g.add_edge(parent, child, origins=[origin])
 
-    def check_key(self, key: MigrationKey, current_app: str, origin: EdgeOrigin) -> MigrationKey | None:
+    def check_key(
+        self, key: MigrationKey, current_app: str, origin: EdgeOrigin
+    ) -> MigrationKey | None:
         """``MigrationLoader.check_key``; problems are recorded instead of raised."""
         app = key.app_label
         if app not in self.known:
@@ -190,8 +192,7 @@ class _Builder:
         return sorted(
             node
             for node in self.g.nodes
-            if node.app_label == app
-            and all(c.app_label != app for c in self.g.successors(node))
+            if node.app_label == app and all(c.app_label != app for c in self.g.successors(node))
         )
 
     def build(self) -> MigrationGraph:
@@ -250,7 +251,9 @@ class _Builder:
             else:
                 self._remove_replacement_node(key, replaced)
 
-    def _remove_replaced_nodes(self, replacement: MigrationKey, replaced: list[MigrationKey]) -> None:
+    def _remove_replaced_nodes(
+        self, replacement: MigrationKey, replaced: list[MigrationKey]
+    ) -> None:
         if replacement not in self.g:
             return
         replaced_set = set(replaced)
@@ -265,7 +268,9 @@ class _Builder:
                     self._repoint(parent, replacement, self.g.edges[parent, old]["origins"])
             self.g.remove_node(old)
 
-    def _remove_replacement_node(self, replacement: MigrationKey, replaced: list[MigrationKey]) -> None:
+    def _remove_replacement_node(
+        self, replacement: MigrationKey, replaced: list[MigrationKey]
+    ) -> None:
         if replacement not in self.g:
             return
         present = {k for k in replaced if k in self.g}
@@ -276,7 +281,9 @@ class _Builder:
                 self._repoint(old, child, self.g.edges[replacement, child]["origins"])
         self.g.remove_node(replacement)
 
-    def _repoint(self, parent: MigrationKey, child: MigrationKey, origins: list[EdgeOrigin]) -> None:
+    def _repoint(
+        self, parent: MigrationKey, child: MigrationKey, origins: list[EdgeOrigin]
+    ) -> None:
         if self.g.has_edge(parent, child):
             self.g.edges[parent, child]["origins"].extend(origins)
         else:

@@ -66,10 +66,14 @@ def format_json(findings: Sequence[Finding]) -> str:
                 "path": display_path(f.path),
                 **_location(f),
                 "related": [
-                    {"path": display_path(r.path), "line": r.span.start_line + 1,
-                     "column": r.span.start_col + 1, "message": r.message}
+                    {
+                        "path": display_path(r.path),
+                        "line": r.span.start_line + 1,
+                        "column": r.span.start_col + 1,
+                        "message": r.message,
+                    }
                     for r in f.related
-                ],  # fmt: skip
+                ],
                 "fixes": f.fixes,
             }
         )

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,7 +148,9 @@ def _find_settings(root: Path, config: Config) -> tuple[Path | None, str | None,
         if found:
             return found, module, roots
     candidates = [
-        p for p in _walk_files(root, "settings.py") if not any(part in SKIP_DIRS for part in p.parts)
+        p
+        for p in _walk_files(root, "settings.py")
+        if not any(part in SKIP_DIRS for part in p.parts)
     ]
     if len(candidates) == 1:
         return candidates[0], None, roots
@@ -199,7 +202,7 @@ def _find_package_dir(module: str, roots: list[Path]) -> Path | None:
     return None
 
 
-def _walk_dirs(root: Path, max_depth: int = 12):  # type: ignore[no-untyped-def]
+def _walk_dirs(root: Path, max_depth: int = 12) -> Iterator[tuple[Path, list[os.DirEntry[str]]]]:
     """Directories under ``root``, following links once, skipping venvs and hidden ones."""
     seen: set[str] = set()
     stack = [(str(root), 0)]
@@ -267,7 +270,10 @@ def _find_site_packages(root: Path, config: Config) -> tuple[Path | None, list[P
 
 def _ask_interpreter(python: Path) -> list[Path]:
     """Ask a non-venv interpreter for its site-packages; no user code runs (``-I``)."""
-    code = "import json,sysconfig;p=sysconfig.get_paths();print(json.dumps([p['purelib'],p['platlib']]))"
+    code = (
+        "import json,sysconfig;p=sysconfig.get_paths();"
+        "print(json.dumps([p['purelib'],p['platlib']]))"
+    )
     try:
         out = subprocess.run(
             [str(python), "-I", "-c", code], capture_output=True, text=True, timeout=5, check=True
@@ -297,7 +303,9 @@ def _read_app_configs(apps_py: Path) -> dict[str, _AppConfigFacts] | None:
     for stmt in tree.body:
         if not isinstance(stmt, ast.ClassDef):
             continue
-        bases = [b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", None) for b in stmt.bases]
+        bases = [
+            b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", None) for b in stmt.bases
+        ]
         if not any(b == "AppConfig" or b in configs for b in bases):
             continue
         facts = _AppConfigFacts()
@@ -329,7 +337,12 @@ def _app_identity(entry: str, roots: list[Path]) -> tuple[str, str, Path | None,
         chosen = candidates[0] if len(candidates) == 1 else None
         facts = chosen or _AppConfigFacts(name=entry)
         name = facts.name or entry
-        return name, facts.label or name.rpartition(".")[2], _find_package_dir(name, roots) or package, facts.certain
+        return (
+            name,
+            facts.label or name.rpartition(".")[2],
+            _find_package_dir(name, roots) or package,
+            facts.certain,
+        )
     module, _, class_name = entry.rpartition(".")
     module_file = _find_module_file(module, roots) if module else None
     if module_file is not None:
@@ -364,7 +377,7 @@ def _resolve_installed_apps(project: Project, installed: list[str]) -> None:
                 label = entry.rpartition(".")[2]
                 project.apps.setdefault(label, App(label, entry, EXTERNAL))
             continue
-        name, label, package, certain = identity
+        name, label, _, certain = identity
         closed = closed and certain
         app = App(label=label, name=name, origin=origin)
         project.apps[label] = app

@@ -282,7 +282,7 @@ class _Parser:
             arg = evaluate(node.args[0])
             if isinstance(arg, str):
                 return Dependency(MigrationKey(arg.split(".", 1)[0], "__first__"), span)
-            if isinstance(arg, Ref) and self.qualify(arg.dotted).startswith(
+            if isinstance(arg, Ref) and (self.qualify(arg.dotted) or "").startswith(
                 "django.conf.settings."
             ):
                 return Dependency(None, span, setting=arg.dotted.rsplit(".", 1)[1])

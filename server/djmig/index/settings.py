@@ -15,7 +15,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from djmig.index.source import SourceError, read_source
-from djmig.index.values import UNKNOWN, Ref, dotted_name, evaluate, is_unknown
+from djmig.index.values import UNKNOWN, Hook, Ref, dotted_name, evaluate, is_unknown
 from djmig.keys import SourceLines, Span
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class _Reader:
             complete = self.statement(stmt, path, names, lines) and complete
         return complete
 
-    def hook(self, path: Path):  # type: ignore[no-untyped-def]
+    def hook(self, path: Path) -> Hook:
         def _hook(node: ast.AST, names: dict[str, Any] | None) -> Any:
             return _eval_special(node, names or {}, path, self.hook(path))
 
@@ -99,8 +99,8 @@ class _Reader:
             return True
         if isinstance(stmt, ast.Assign):
             value = evaluate(stmt.value, names, self.hook(path))
-            for target in stmt.targets:
-                self.assign(target, value, stmt, path, names, lines)
+            for assigned in stmt.targets:
+                self.assign(assigned, value, stmt, path, names, lines)
             return True
         if isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
             value = evaluate(stmt.value, names, self.hook(path))
@@ -109,8 +109,10 @@ class _Reader:
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
             current = names.get(stmt.target.id, UNKNOWN)
             extra = evaluate(stmt.value, names, self.hook(path))
-            if isinstance(stmt.op, ast.Add) and type(current) is type(extra) and (
-                isinstance(current, (list, tuple, str))
+            if (
+                isinstance(stmt.op, ast.Add)
+                and type(current) is type(extra)
+                and (isinstance(current, (list, tuple, str)))
             ):
                 names[stmt.target.id] = current + extra
             else:

@@ -8,8 +8,8 @@ treat it as "cannot determine", never as a guess.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 

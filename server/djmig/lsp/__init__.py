@@ -1,0 +1,1 @@
+"""The language server: pygls wiring only. The analysis lives in ``djmig.analysis``."""

@@ -1,0 +1,175 @@
+"""Code actions: djmig fixes as LSP ``CodeAction``s, resolved lazily when the client can.
+
+A fix that creates a file (the merge migration) needs the client's ``create`` resource
+operation; without it the action runs the ``djmig.createMergeMigration`` command, which
+writes the file once the user picked it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from djmig.analysis import Workspace
+from djmig.keys import SourceLines
+from djmig.lsp.convert import path_to_uri, to_range, uri_to_path
+from djmig.rules import Finding
+
+if TYPE_CHECKING:
+    from djmig.fixes import Fix
+    from djmig.lsp.server import DjmigServer
+
+logger = logging.getLogger(__name__)
+
+CREATE_MERGE = "djmig.createMergeMigration"
+
+
+def _source(ls: DjmigServer, uri: str, path: Path) -> str | None:
+    document = ls.workspace.text_documents.get(uri)
+    if document is not None:
+        return document.source
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _fixes(
+    ls: DjmigServer, workspace: Workspace, uri: str, path: Path, finding: Finding
+) -> list[Fix]:
+    source = _source(ls, uri, path)
+    if source is None:
+        return []
+    from djmig.fixes import fixes_for  # libcst is imported on the first code action only
+
+    try:
+        return fixes_for(finding, source, workspace)
+    except Exception:  # a fixer bug must not break the menu
+        logger.exception("fixes for %s failed", finding.code)
+        return []
+
+
+def _creates_files(fix: Fix) -> bool:
+    return any(edit.create for edit in fix.edits)
+
+
+def _can_create(ls: DjmigServer) -> bool:
+    operations = ls.client_supports("workspace.workspace_edit.resource_operations") or []
+    return "create" in operations and bool(
+        ls.client_supports("workspace.workspace_edit.document_changes")
+    )
+
+
+def workspace_edit(ls: DjmigServer, fix: Fix) -> types.WorkspaceEdit:
+    encoding = ls.encoding
+    document_changes: list[Any] = []
+    changes: dict[str, list[types.TextEdit]] = {}
+    for file_edit in fix.edits:
+        uri = path_to_uri(file_edit.path)
+        document = ls.workspace.text_documents.get(uri)
+        lines = SourceLines(document.source) if document else ls.lines_of(file_edit.path)
+        edits = [
+            types.TextEdit(range=to_range(e.span, lines, encoding), new_text=e.new_text)
+            for e in file_edit.edits
+        ]
+        changes[uri] = edits
+        if file_edit.create:
+            document_changes.append(
+                types.CreateFile(uri=uri, options=types.CreateFileOptions(ignore_if_exists=True))
+            )
+        document_changes.append(
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(
+                    uri=uri, version=document.version if document else None
+                ),
+                edits=edits,  # type: ignore[arg-type]
+            )
+        )
+    if _creates_files(fix) or ls.client_supports("workspace.workspace_edit.document_changes"):
+        return types.WorkspaceEdit(document_changes=document_changes)
+    return types.WorkspaceEdit(changes=changes)
+
+
+def _action(ls: DjmigServer, uri: str, finding: Finding, fix: Fix, lazy: bool) -> types.CodeAction:
+    action = types.CodeAction(
+        title=fix.title,
+        kind=types.CodeActionKind.QuickFix,
+        diagnostics=[ls.diagnostics(uri, [finding])[0]],
+        is_preferred=fix.is_preferred or None,
+    )
+    if _creates_files(fix) and not _can_create(ls):
+        app_label = next((d["app_label"] for d in finding.fixes if "app_label" in d), None)
+        action.command = types.Command(
+            title=fix.title, command=CREATE_MERGE, arguments=[uri, app_label]
+        )
+    elif lazy:
+        action.data = {
+            "uri": uri,
+            "code": finding.code,
+            "line": finding.span.start_line,
+            "col": finding.span.start_col,
+            "title": fix.title,
+        }
+    else:
+        action.edit = workspace_edit(ls, fix)
+    return action
+
+
+def code_actions(
+    ls: DjmigServer, workspace: Workspace, uri: str, path: Path, findings: list[Finding]
+) -> list[types.CodeAction]:
+    resolve = ls.client_supports("text_document.code_action.resolve_support.properties") or []
+    lazy = "edit" in resolve
+    result = []
+    for finding in findings:
+        for fix in _fixes(ls, workspace, uri, path, finding):
+            result.append(_action(ls, uri, finding, fix, lazy))
+    return result
+
+
+def resolve(ls: DjmigServer, action: types.CodeAction) -> types.CodeAction:
+    data = action.data if isinstance(action.data, dict) else {}
+    uri = data.get("uri")
+    path = uri_to_path(uri) if isinstance(uri, str) else None
+    workspace = ls.workspace_for(path) if path else None
+    if path is None or workspace is None or uri is None:
+        return action
+    for finding in ls.current.get(uri, []):
+        if (finding.code, finding.span.start_line, finding.span.start_col) != (
+            data.get("code"),
+            data.get("line"),
+            data.get("col"),
+        ):
+            continue
+        for fix in _fixes(ls, workspace, uri, path, finding):
+            if fix.title == data.get("title"):
+                action.edit = workspace_edit(ls, fix)
+                return action
+    return action
+
+
+def create_merge_on_disk(ls: DjmigServer, uri: str, app_label: str) -> str | None:
+    """Write the merge migration for ``app_label`` (clients without file creation)."""
+    path = uri_to_path(uri) if isinstance(uri, str) else None
+    workspace = ls.workspace_for(path) if path else None
+    if path is None or workspace is None:
+        return None
+    for finding in ls.current.get(uri, []):
+        if not any(d.get("app_label") == app_label for d in finding.fixes):
+            continue
+        for fix in _fixes(ls, workspace, uri, path, finding):
+            created = [e for e in fix.edits if e.create]
+            for file_edit in created:
+                if file_edit.path.exists():
+                    continue
+                file_edit.path.write_text(
+                    "".join(e.new_text for e in file_edit.edits), encoding="utf-8"
+                )
+                workspace.update_file(file_edit.path, None)
+            if created:
+                ls.refresh(workspace)
+                return str(created[0].path)
+    return None

@@ -1,0 +1,82 @@
+"""Conversions between djmig's values and LSP types (positions in the client's encoding)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.uris import from_fs_path, to_fs_path
+
+from djmig.keys import SourceLines, Span
+from djmig.rules import BY_CODE, Finding
+
+SOURCE = "djmig"
+
+
+def path_to_uri(path: Path) -> str:
+    return from_fs_path(str(path)) or path.as_uri()
+
+
+def uri_to_path(uri: str) -> Path | None:
+    try:
+        path = to_fs_path(uri)
+    except Exception:  # malformed URIs come from clients
+        return None
+    return Path(path) if path and uri.startswith("file:") else None
+
+
+def to_range(span: Span, lines: SourceLines, encoding: str) -> types.Range:
+    return types.Range(
+        start=types.Position(
+            line=span.start_line,
+            character=lines.col_to_encoding(span.start_line, span.start_col, encoding),
+        ),
+        end=types.Position(
+            line=span.end_line,
+            character=lines.col_to_encoding(span.end_line, span.end_col, encoding),
+        ),
+    )
+
+
+def from_range(range_: types.Range, lines: SourceLines, encoding: str) -> Span:
+    start, end = range_.start, range_.end
+    return Span(
+        start.line,
+        lines.col_from_encoding(start.line, start.character, encoding),
+        end.line,
+        lines.col_from_encoding(end.line, end.character, encoding),
+    )
+
+
+def overlaps(a: Span, b: Span) -> bool:
+    return (a.start_line, a.start_col) <= (b.end_line, b.end_col) and (
+        b.start_line,
+        b.start_col,
+    ) <= (a.end_line, a.end_col)
+
+
+def to_diagnostic(
+    finding: Finding, lines: SourceLines, encoding: str, lines_of: Any
+) -> types.Diagnostic:
+    """``lines_of(path)`` gives the ``SourceLines`` of related locations' files."""
+    rule = BY_CODE[finding.code]
+    return types.Diagnostic(
+        range=to_range(finding.span, lines, encoding),
+        message=finding.message,
+        severity=types.DiagnosticSeverity(int(finding.severity)),
+        code=finding.code,
+        code_description=types.CodeDescription(href=rule.url),
+        source=SOURCE,
+        related_information=[
+            types.DiagnosticRelatedInformation(
+                location=types.Location(
+                    uri=path_to_uri(r.path), range=to_range(r.span, lines_of(r.path), encoding)
+                ),
+                message=r.message,
+            )
+            for r in finding.related
+        ]
+        or None,
+        data={"fixes": finding.fixes} if finding.fixes else None,
+    )

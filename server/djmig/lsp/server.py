@@ -1,0 +1,500 @@
+"""pygls wiring: every handler converts positions, calls the engine, converts results.
+
+Diagnostics are pushed (``publishDiagnostics``) for every migration file of every
+workspace folder, unless the client pulls both document and workspace diagnostics, in
+which case they are served by pull only (VS Code shows both collections otherwise).
+Only files whose findings changed are republished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import JsonRPCNotification
+
+from djmig import __version__, export
+from djmig.analysis import Workspace
+from djmig.config import Config, load_pyproject, merge
+from djmig.keys import SourceLines
+from djmig.lsp import actions
+from djmig.lsp.convert import from_range, overlaps, path_to_uri, to_diagnostic, uri_to_path
+from djmig.rules import Finding
+
+logger = logging.getLogger(__name__)
+
+WATCHED = (
+    "**/migrations/*.py", "**/models.py", "**/models/*.py", "**/settings.py",
+    "**/settings/*.py", "**/pyproject.toml", "**/apps.py", "**/manage.py",
+)  # fmt: skip
+_RELOAD_NAMES = {"pyproject.toml", "apps.py", "manage.py", "settings.py", "__init__.py"}
+_IGNORED = JsonRPCNotification(method="$/djmig/ignored", jsonrpc="2.0", params=None)
+
+
+class DjmigProtocol(LanguageServerProtocol):
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """Answer a request whose params do not deserialize (pygls 2.1 drops it silently)."""
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                self._send_response(data["id"], None, error.to_response_error())
+                return _IGNORED
+            raise
+
+
+class DjmigServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "djmig",
+            __version__,
+            protocol_cls=DjmigProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.folders: list[Path] = []
+        self.options: dict[str, Any] = {}
+        self.settings_by_root: dict[Path, dict[str, Any]] = {}
+        self.workspaces: dict[Path, Workspace] = {}
+        self.current: dict[str, list[Finding]] = {}
+        self.published: dict[str, list[Finding]] = {}
+        self.pull = False
+        self.ready = asyncio.Event()
+
+    # -- capabilities ------------------------------------------------------------------------
+
+    def client_supports(self, dotted: str) -> Any:
+        value: Any = self.protocol.client_capabilities
+        for part in dotted.split("."):
+            value = getattr(value, part, None)
+            if value is None:
+                return None
+        return value
+
+    @property
+    def encoding(self) -> str:
+        return str(self.workspace.position_encoding or "utf-16")
+
+    # -- workspaces ----------------------------------------------------------------------------
+
+    def workspace_for(self, path: Path) -> Workspace | None:
+        best = None
+        for root, workspace in self.workspaces.items():
+            inside = root == path or root in path.parents
+            if inside and (best is None or len(root.parts) > len(best.root.parts)):
+                best = workspace
+        return best
+
+    def config_for(self, root: Path) -> tuple[Config, list[str]]:
+        config, errors = load_pyproject(root)
+        for options in (self.options, self.settings_by_root.get(root, {})):
+            config, more = merge(config, options)
+            errors += more
+        return config, errors
+
+    async def index(self, root: Path) -> None:
+        """(Re)build ``root``'s workspace off the event loop, with work-done progress."""
+        config, errors = self.config_for(root)
+        if errors:
+            self.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning,
+                    message="djmig: invalid configuration, defaults used: " + "; ".join(errors),
+                )
+            )
+        token: str | None = None
+        if self.client_supports("window.work_done_progress"):
+            token = str(uuid.uuid4())
+            try:
+                await self.work_done_progress.create_async(token)
+                self.work_done_progress.begin(
+                    token,
+                    types.WorkDoneProgressBegin(
+                        title="djmig", message=f"indexing {root.name}", percentage=0
+                    ),
+                )
+            except Exception:
+                logger.debug("client refused work-done progress", exc_info=True)
+                token = None
+        loop = asyncio.get_running_loop()
+
+        def progress(done: int, total: int) -> None:
+            if token is not None:
+                report = types.WorkDoneProgressReport(
+                    message=f"{done}/{total} migrations", percentage=done * 100 // max(total, 1)
+                )
+                loop.call_soon_threadsafe(self.work_done_progress.report, token, report)
+
+        def build() -> Workspace:
+            workspace = Workspace(root, config)
+            workspace.load(progress)
+            return workspace
+
+        workspace = await loop.run_in_executor(None, build)
+        for document in list(self.workspace.text_documents.values()):
+            path = uri_to_path(document.uri)
+            if path and root in path.parents:
+                workspace.update_file(path, document.source)
+        self.workspaces[root] = workspace
+        self.refresh(workspace)
+        if token is not None:
+            self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
+
+    # -- diagnostics ------------------------------------------------------------------------
+
+    def refresh(self, workspace: Workspace) -> None:
+        analysis = workspace.analyze()
+        for message in workspace.rule_errors:
+            self.window_log_message(
+                types.LogMessageParams(type=types.MessageType.Error, message=message)
+            )
+        workspace.rule_errors.clear()
+        changed = []
+        for path, findings in analysis.findings_by_path().items():
+            uri = path_to_uri(path)
+            self.current[uri] = findings
+            if self.published.get(uri, []) != findings:
+                changed.append(uri)
+        paths = set(analysis.paths())
+        for uri, previous in list(self.current.items()):
+            gone = uri_to_path(uri)
+            if previous and gone and workspace.root in gone.parents and gone not in paths:
+                self.current[uri] = []  # the file left the graph (deleted, renamed)
+                changed.append(uri)
+        if not changed:
+            return
+        if self.pull:
+            self.published.update({uri: self.current[uri] for uri in changed})
+            if self.client_supports("workspace.diagnostics.refresh_support"):
+                self.workspace_diagnostic_refresh(None)
+            return
+        for uri in changed:
+            self.publish(uri)
+
+    def publish(self, uri: str) -> None:
+        findings = self.current.get(uri, [])
+        document = self.workspace.text_documents.get(uri)
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=uri,
+                version=document.version if document else None,
+                diagnostics=self.diagnostics(uri, findings),
+            )
+        )
+        self.published[uri] = findings
+
+    def lines_of(self, path: Path) -> SourceLines:
+        workspace = self.workspace_for(path)
+        if workspace is not None:
+            key = workspace.files.get(path)
+            if key is not None and key in workspace.migrations:
+                return workspace.migrations[key].lines
+        return SourceLines("")
+
+    def diagnostics(self, uri: str, findings: list[Finding]) -> list[types.Diagnostic]:
+        if not findings:
+            return []
+        lines = self.lines_of(findings[0].path)
+        return [to_diagnostic(f, lines, self.encoding, self.lines_of) for f in findings]
+
+
+server = DjmigServer()
+
+
+def _result_id(findings: list[Finding]) -> str:
+    return hashlib.sha1(repr(findings).encode()).hexdigest()[:16]
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: DjmigServer, params: types.InitializeParams) -> None:
+    folders = [uri_to_path(f.uri) for f in params.workspace_folders or []]
+    if not folders and params.root_uri:
+        folders = [uri_to_path(params.root_uri)]
+    if not folders and params.root_path:
+        folders = [Path(params.root_path)]
+    ls.folders = [f.resolve() for f in folders if f is not None]
+    options = params.initialization_options
+    ls.options = options if isinstance(options, dict) else {}
+    mode = ls.options.pop("diagnosticMode", "auto")
+    supports_pull = bool(
+        ls.client_supports("text_document.diagnostic")
+        and ls.client_supports("workspace.diagnostics")
+    )
+    ls.pull = mode == "pull" or (mode == "auto" and supports_pull)
+    logger.info(
+        "djmig %s: folders %s, %s diagnostics",
+        __version__,
+        ls.folders,
+        "pull" if ls.pull else "push",
+    )
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: DjmigServer, params: types.InitializedParams) -> None:
+    if ls.client_supports("workspace.did_change_watched_files.dynamic_registration"):
+        watchers = [types.FileSystemWatcher(glob_pattern=g) for g in WATCHED]
+        try:
+            await ls.client_register_capability_async(
+                types.RegistrationParams(
+                    registrations=[
+                        types.Registration(
+                            id="djmig-watch",
+                            method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                            register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                                watchers=watchers
+                            ),
+                        )
+                    ]
+                )
+            )
+        except Exception:
+            logger.warning("could not register file watchers", exc_info=True)
+    await fetch_configuration(ls)
+    await asyncio.gather(*(ls.index(root) for root in ls.folders))
+    ls.ready.set()
+
+
+async def fetch_configuration(ls: DjmigServer) -> None:
+    if not ls.client_supports("workspace.configuration"):
+        return
+    try:
+        results = await ls.workspace_configuration_async(
+            types.ConfigurationParams(
+                items=[
+                    types.ConfigurationItem(scope_uri=path_to_uri(root), section="djmig")
+                    for root in ls.folders
+                ]
+            )
+        )
+    except Exception:
+        logger.warning("workspace/configuration failed", exc_info=True)
+        return
+    for root, value in zip(ls.folders, results or []):
+        ls.settings_by_root[root] = value if isinstance(value, dict) else {}
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def did_change_configuration(
+    ls: DjmigServer, params: types.DidChangeConfigurationParams
+) -> None:
+    settings = params.settings
+    if isinstance(settings, dict) and isinstance(settings.get("djmig"), dict):
+        ls.settings_by_root = {root: settings["djmig"] for root in ls.folders}
+    else:
+        await fetch_configuration(ls)
+    await asyncio.gather(*(ls.index(root) for root in ls.folders))
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+async def did_change_folders(
+    ls: DjmigServer, params: types.DidChangeWorkspaceFoldersParams
+) -> None:
+    for folder in params.event.removed:
+        path = uri_to_path(folder.uri)
+        if path is not None:
+            ls.workspaces.pop(path.resolve(), None)
+            ls.folders = [f for f in ls.folders if f != path.resolve()]
+    added = [p.resolve() for p in (uri_to_path(f.uri) for f in params.event.added) if p]
+    ls.folders += added
+    await asyncio.gather(*(ls.index(root) for root in added))
+
+
+def _document_changed(ls: DjmigServer, uri: str, text: str | None) -> None:
+    path = uri_to_path(uri)
+    workspace = ls.workspace_for(path) if path else None
+    if path is None or workspace is None:
+        return
+    if workspace.update_file(path, text):
+        ls.refresh(workspace)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: DjmigServer, params: types.DidOpenTextDocumentParams) -> None:
+    _document_changed(ls, params.text_document.uri, params.text_document.text)
+    uri = params.text_document.uri
+    if not ls.pull and uri in ls.current:
+        ls.publish(uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: DjmigServer, params: types.DidChangeTextDocumentParams) -> None:
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    _document_changed(ls, document.uri, document.source)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: DjmigServer, params: types.DidCloseTextDocumentParams) -> None:
+    _document_changed(ls, params.text_document.uri, None)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+async def did_save(ls: DjmigServer, params: types.DidSaveTextDocumentParams) -> None:
+    path = uri_to_path(params.text_document.uri)
+    workspace = ls.workspace_for(path) if path else None
+    if path is not None and workspace is not None and _needs_reload(workspace, path):
+        await ls.index(workspace.root)
+
+
+def _needs_reload(workspace: Workspace, path: Path) -> bool:
+    if path.name in _RELOAD_NAMES and workspace.key_for_path(path) is None:
+        return True
+    settings = workspace.project.settings.path
+    return settings is not None and path.parent == settings.parent
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+async def did_change_watched_files(
+    ls: DjmigServer, params: types.DidChangeWatchedFilesParams
+) -> None:
+    reload: set[Path] = set()
+    touched: set[Path] = set()
+    for change in params.changes:
+        path = uri_to_path(change.uri)
+        workspace = ls.workspace_for(path) if path else None
+        if path is None or workspace is None:
+            continue
+        if _needs_reload(workspace, path):
+            reload.add(workspace.root)
+        elif change.uri not in ls.workspace.text_documents and workspace.update_file(path, None):
+            touched.add(workspace.root)
+    for root in touched - reload:
+        ls.refresh(ls.workspaces[root])
+    await asyncio.gather(*(ls.index(root) for root in reload))
+
+
+# -- pull diagnostics -----------------------------------------------------------------------
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_DIAGNOSTIC,
+    types.DiagnosticOptions(
+        identifier="djmig", inter_file_dependencies=True, workspace_diagnostics=True
+    ),
+)
+def document_diagnostic(
+    ls: DjmigServer, params: types.DocumentDiagnosticParams
+) -> types.DocumentDiagnosticReport:
+    uri = params.text_document.uri
+    findings = ls.current.get(uri, [])
+    result_id = _result_id(findings)
+    if params.previous_result_id == result_id:
+        return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
+    return types.RelatedFullDocumentDiagnosticReport(
+        items=ls.diagnostics(uri, findings), result_id=result_id
+    )
+
+
+@server.feature(types.WORKSPACE_DIAGNOSTIC)
+def workspace_diagnostic(
+    ls: DjmigServer, params: types.WorkspaceDiagnosticParams
+) -> types.WorkspaceDiagnosticReport:
+    previous = {p.uri: p.value for p in params.previous_result_ids or []}
+    items: list[types.WorkspaceDocumentDiagnosticReport] = []
+    for uri, findings in ls.current.items():
+        document = ls.workspace.text_documents.get(uri)
+        version = document.version if document else None
+        result_id = _result_id(findings)
+        if previous.get(uri) == result_id:
+            items.append(
+                types.WorkspaceUnchangedDocumentDiagnosticReport(
+                    uri=uri, version=version, result_id=result_id
+                )
+            )
+        else:
+            items.append(
+                types.WorkspaceFullDocumentDiagnosticReport(
+                    uri=uri,
+                    version=version,
+                    items=ls.diagnostics(uri, findings),
+                    result_id=result_id,
+                )
+            )
+    return types.WorkspaceDiagnosticReport(items=items)
+
+
+# -- code actions and commands --------------------------------------------------------------
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix], resolve_provider=True
+    ),
+)
+def code_action(ls: DjmigServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    uri = params.text_document.uri
+    path = uri_to_path(uri)
+    workspace = ls.workspace_for(path) if path else None
+    if path is None or workspace is None:
+        return []
+    lines = ls.lines_of(path)
+    wanted = from_range(params.range, lines, ls.encoding)
+    findings = [f for f in ls.current.get(uri, []) if overlaps(f.span, wanted)]
+    return actions.code_actions(ls, workspace, uri, path, findings)
+
+
+@server.feature(types.CODE_ACTION_RESOLVE)
+def resolve_code_action(ls: DjmigServer, action: types.CodeAction) -> types.CodeAction:
+    return actions.resolve(ls, action)
+
+
+@server.command(actions.CREATE_MERGE)
+def create_merge_migration(ls: DjmigServer, uri: str, app_label: str) -> str | None:
+    return actions.create_merge_on_disk(ls, uri, app_label)
+
+
+@server.command("djmig.showGraph")
+def show_graph(ls: DjmigServer, *args: Any) -> Any:
+    """Arguments: optional folder URI, optional format (json|dot|mermaid)."""
+    uri = args[0] if args and isinstance(args[0], str) else None
+    fmt = args[1] if len(args) > 1 and args[1] in export.FORMATS else "json"
+    path = uri_to_path(uri) if uri else (ls.folders[0] if ls.folders else None)
+    workspace = ls.workspace_for(path) if path else None
+    if workspace is None:
+        return None
+    return export.FORMATS[fmt](workspace.analyze(), None)
+
+
+@server.command("djmig.reload")
+async def reload_all(ls: DjmigServer, *args: Any) -> None:
+    await asyncio.gather(*(ls.index(root) for root in ls.folders))
+
+
+class _ClientLogHandler(logging.Handler):
+    """Warnings and errors also go to the client's log (``window/logMessage``)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):  # no transport yet, or shutting down
+            server.window_log_message(
+                types.LogMessageParams(
+                    type=types.MessageType.Error
+                    if record.levelno >= logging.ERROR
+                    else types.MessageType.Warning,
+                    message=self.format(record),
+                )
+            )
+
+
+def serve(tcp: str | None = None, verbose: bool = False) -> int:
+    logging.getLogger().setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("pygls").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    client_log = _ClientLogHandler(level=logging.WARNING)
+    logging.getLogger("djmig").addHandler(client_log)
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        if not port.isdigit():
+            print(f"djmig: error: --tcp expects HOST:PORT, got {tcp!r}", file=sys.stderr)
+            return 2
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return 0
