@@ -102,22 +102,34 @@ def flat(node: Node) -> str:
     return opening + ", ".join(items) + trailing + closing
 
 
-def fmt(node: Node, indent: int) -> str:
-    """Render ``node`` starting at column ``indent``: on one line if it fits, else exploded."""
+def fmt(node: Node, indent: int, column: int | None = None, tail: int = 0) -> str:
+    """Render ``node`` like black: on one line if it fits, else exploded one item per line.
+
+    ``indent`` is the indentation of the line the node starts on, ``column`` where the node
+    starts (default ``indent``), ``tail`` how many characters follow it on its last line.
+    """
     text = flat(node)
-    if isinstance(node, Raw) or (not node.explode and indent + len(text) <= LINE_LENGTH):
+    start = indent if column is None else column
+    if isinstance(node, Raw) or (not node.explode and start + len(text) + tail <= LINE_LENGTH):
         return text
-    pad = " " * (indent + 4)
+    inner = indent + 4
+    pad = " " * inner
     if isinstance(node, Call):
         opening, closing = node.func + "(", ")"
-        lines = [pad + fmt(arg, indent + 4) for arg in node.args]
-        lines += [f"{pad}{name}={fmt(value, indent + 4 + len(name) + 1)}" for name, value in node.kwargs]
+        lines = [pad + fmt(arg, inner, tail=1) for arg in node.args]
+        lines += [
+            f"{pad}{name}={fmt(value, inner, inner + len(name) + 1, 1)}"
+            for name, value in node.kwargs
+        ]
     elif isinstance(node, Seq):
         opening, closing = node.brackets[0], node.brackets[1]
-        lines = [pad + fmt(item, indent + 4) for item in node.items]
+        lines = [pad + fmt(item, inner, tail=1) for item in node.items]
     else:
         opening, closing = "{", "}"
-        lines = [f"{pad}{flat(key)}: {fmt(value, indent + 4)}" for key, value in node.items]
+        lines = []
+        for key, value in node.items:
+            head = f"{flat(key)}: "
+            lines.append(pad + head + fmt(value, inner, inner + len(head), 1))
     if not lines:
         return opening + closing
     return opening + "\n" + "".join(line + ",\n" for line in lines) + " " * indent + closing
@@ -154,8 +166,8 @@ class Field:
     on_delete: str = CASCADE
 
     def migration_node(self, extra: dict[str, Literal] | None = None) -> Call:
-        kwargs: dict[str, Node] = {name: lit(migration_value(v)) for name, v in self.kwargs.items()}
-        kwargs.update({name: lit(migration_value(v)) for name, v in (extra or {}).items()})
+        kwargs: dict[str, Node] = {name: lit(value) for name, value in self.kwargs.items()}
+        kwargs.update({name: lit(value) for name, value in (extra or {}).items()})
         if self.to is not None:
             kwargs["on_delete"] = Raw(
                 f"django.db.models.deletion.{self.on_delete}",
@@ -173,7 +185,8 @@ class Field:
         if self.to is not None:
             same_app = self.to.startswith(app + ".")
             target = self.to.split(".", 1)[1] if same_app else self.to
-            args = (Raw(USER_MODEL) if self.to == USER_MODEL else lit(target),)
+            settings_import = frozenset({"from django.conf import settings"})
+            args = (Raw(USER_MODEL, settings_import) if self.to == USER_MODEL else lit(target),)
             kwargs.insert(0, ("on_delete", Raw(f"models.{self.on_delete}")))
         return Call(f"models.{self.kind}", args=args, kwargs=tuple(kwargs))
 
@@ -185,10 +198,6 @@ DICT = Raw("dict")
 _MODELS_SPELLING = {
     TIMEZONE_NOW: Raw("timezone.now", frozenset({"from django.utils import timezone"})),
 }
-
-
-def migration_value(value: Literal) -> Literal:
-    return value
 
 
 def models_value(value: Literal) -> Literal:
@@ -233,30 +242,34 @@ class Model:
 
 
 # ----------------------------------------------------------------------------------------------
-# Vocabulary.
+# Vocabulary: model names are Adjective + Noun, unique in the project, so reverse accessors
+# never clash and never equal a field name.
 
-ADJECTIVES = (
+_ADJECTIVES = (
     "Active Annual Archived Billing Bulk Catalog Central Customer Daily Default Delivery Digital "
     "External Featured Financial Global Guest Historic Inbound Internal Inventory Legacy Local "
     "Loyalty Manual Member Monthly Network Online Outbound Partner Pending Personal Premium "
     "Primary Private Public Quarterly Regional Remote Retail Scheduled Seasonal Secondary Shared "
     "Shipping Staff Standard Support Team Trial Vendor Weekly Wholesale"
-).split()
-NOUNS = (
+)
+_NOUNS = (
     "Account Address Agreement Asset Attachment Audit Balance Batch Booking Budget Campaign "
     "Category Certificate Channel Comment Contact Contract Coupon Credit Device Discount Document "
     "Entry Event Expense Feedback Grant Invoice Ledger Lesson License Location Message Metric "
     "Note Offer Order Package Payment Plan Policy Position Price Profile Project Quote Receipt "
     "Record Refund Region Report Request Reservation Review Schedule Session Setting Shipment "
     "Subscription Survey Task Ticket Transfer Venue Voucher Warehouse"
-).split()
-FIELD_NAMES = (
+)
+_FIELD_NAMES = (
     "title label code status amount quantity note summary description reference priority "
     "rating score weight notes comment source channel country currency language level total "
     "balance discount position rank region slug email website phone created updated published "
     "starts ends archived enabled visible verified approved payload metadata token version "
     "sequence capacity duration tag kind category external"
-).split()
+)
+ADJECTIVES = _ADJECTIVES.split()
+NOUNS = _NOUNS.split()
+FIELD_NAMES = _FIELD_NAMES.split()
 HELP_TEXTS = (
     "Shown to customers.",
     "Internal use only.",
@@ -279,7 +292,6 @@ class Operation:
 
 @dataclass
 class Migration:
-    app: str
     number: int
     name: str = ""
     initial: bool = False
@@ -290,15 +302,15 @@ class Migration:
     manual_name: str | None = None
 
     def suggest_name(self) -> str:
-        """``Migration.suggest_name`` of Django (timestamped names replaced by ``manual_name``)."""
+        """Django's ``Migration.suggest_name``; data migrations carry a ``manual_name``."""
         if self.initial:
             return "initial"
-        fragments = [op.fragment for op in self.operations]
-        if self.manual_name is not None or None in fragments:
-            return self.manual_name or "auto"
+        if self.manual_name is not None:
+            return self.manual_name
         name = ""
-        for fragment in fragments:
-            assert fragment is not None
+        for op in self.operations:
+            fragment = op.fragment
+            assert fragment is not None, "operations without a name fragment need manual_name"
             candidate = f"{name}_{fragment}" if name else fragment
             if len(candidate) > 52:
                 return f"{name}_and_more"
@@ -320,8 +332,9 @@ class Migration:
             imports.add("from django.conf import settings")
         ordered = sorted(imports, key=lambda line: (line.split()[0] == "from", line.split()[1]))
 
-        deps = [Raw("migrations.swappable_dependency(settings.AUTH_USER_MODEL)")]
-        deps = deps if self.swappable_user else []
+        deps: list[Node] = []
+        if self.swappable_user:
+            deps.append(Raw("migrations.swappable_dependency(settings.AUTH_USER_MODEL)"))
         deps += [Seq("()", (lit(app), lit(name))) for app, name in self.dependencies]
         lines = [f"# Generated by Django {DJANGO_VERSION} on {timestamp:%Y-%m-%d %H:%M}", ""]
         lines += ordered
@@ -331,14 +344,18 @@ class Migration:
         lines += ["class Migration(migrations.Migration):", ""]
         if self.initial:
             lines += ["    initial = True", ""]
-        lines.append("    dependencies = " + fmt(Seq("[]", tuple(deps), explode=bool(deps)), 4))
+        lines.append("    dependencies = " + fmt(Seq("[]", tuple(deps), explode=bool(deps)), 4, 19))
         lines.append("")
-        lines.append("    operations = " + fmt(Seq("[]", tuple(nodes), explode=True), 4))
+        lines.append("    operations = " + fmt(Seq("[]", tuple(nodes), explode=True), 4, 17))
         return "\n".join(lines) + "\n"
 
 
-def operation(kind: str, fragment: str | None, *args: Node, **kwargs: Node) -> Operation:
-    """A ``migrations.<kind>(…)`` call, laid out like Django's ``OperationWriter``."""
+def op_call(kind: str, fragment: str | None, *args: Node, **kwargs: Node) -> Operation:
+    """A ``migrations.<kind>(…)`` call, laid out like Django's ``OperationWriter``.
+
+    Positional ``args`` mark a hand-written operation (``RunPython(forwards, noop)``), which is
+    kept on one line when it fits.
+    """
     expanded = {
         name: Seq(value.brackets, value.items, explode=True)
         if isinstance(value, Seq)
@@ -347,7 +364,7 @@ def operation(kind: str, fragment: str | None, *args: Node, **kwargs: Node) -> O
         else value
         for name, value in kwargs.items()
     }
-    node = Call(f"migrations.{kind}", args, tuple(expanded.items()), explode=True)
+    node = Call(f"migrations.{kind}", args, tuple(expanded.items()), explode=not args)
     return Operation(node, fragment)
 
 
@@ -359,18 +376,21 @@ class App:
     index_names: set[str] = field(default_factory=set)
 
     def survivors_at(self, number: int) -> list[Model]:
-        """Models that exist after migration ``number`` and are never deleted."""
+        """Models created by migration ``number`` or earlier that the app never deletes.
+
+        Only meaningful once the app is complete: ``models`` then holds the survivors.
+        """
         return [m for m in self.models.values() if m.created <= number]
 
 
 class ProjectGenerator:
     def __init__(self, n_apps: int, n_migrations: int, seed: int) -> None:
         self.rng = random.Random(seed)
+        self.n_apps = n_apps
         self.n_migrations = n_migrations
         self.apps: list[App] = []
         self.model_names = [f"{a}{n}" for a in ADJECTIVES for n in NOUNS]
         self.rng.shuffle(self.model_names)
-        self.n_apps = n_apps
 
     # -- names and fields ----------------------------------------------------------------------
 
@@ -381,9 +401,7 @@ class ProjectGenerator:
 
     def new_field_name(self, model: Model) -> str:
         free = [name for name in FIELD_NAMES if name not in model.fields]
-        if free:
-            return self.rng.choice(free)
-        return f"{self.rng.choice(FIELD_NAMES)}_{len(model.fields)}"
+        return self.rng.choice(free) if free else free_name(model, self.rng.choice(FIELD_NAMES))
 
     def random_field(self, creating: bool) -> tuple[Field, dict[str, Literal]]:
         """A new concrete field, and the one-off default ``AddField`` needs (empty if none).
@@ -428,14 +446,14 @@ class ProjectGenerator:
     def fk_field(self, model: Model, to: str, creating: bool) -> tuple[str, Field]:
         target = to.rsplit(".", 1)[1]
         base = "user" if to == USER_MODEL else snake(target)
-        name = base if base not in model.fields else f"{base}_{len(model.fields)}"
+        name = free_name(model, base)
         if creating and self.rng.random() < 0.6:
             return name, Field("ForeignKey", {}, to, self.rng.choice((CASCADE, PROTECT)))
         return name, Field("ForeignKey", {"blank": True, "null": True}, to, SET_NULL)
 
     # -- operations ----------------------------------------------------------------------------
 
-    def create_model(self, app: App, mig: Migration, fk_to: list[str]) -> Model:
+    def create_model(self, app: App, mig: Migration, fk_to: list[str]) -> None:
         model = Model(self.new_model_name(), {}, mig.number)
         for _ in range(self.rng.randint(2, 6)):
             new, _ = self.random_field(creating=True)
@@ -459,12 +477,12 @@ class ProjectGenerator:
         kwargs: dict[str, Node] = {"name": lit(model.name), "fields": Seq("[]", tuple(rows))}
         if model.options:
             kwargs["options"] = Dict(tuple((lit(k), lit(v)) for k, v in model.options.items()))
-        mig.operations.append(operation("CreateModel", model.lower, **kwargs))
+        mig.operations.append(op_call("CreateModel", model.lower, **kwargs))
         app.models[model.name] = model
-        return model
 
-    def add_field(self, mig: Migration, model: Model, name: str, new: Field,
-                  one_off: dict[str, Literal]) -> None:
+    def add_field(
+        self, mig: Migration, model: Model, name: str, new: Field, one_off: dict[str, Literal]
+    ) -> None:
         kwargs: dict[str, Node] = {
             "model_name": lit(model.lower),
             "name": lit(name),
@@ -472,7 +490,7 @@ class ProjectGenerator:
         }
         if one_off:
             kwargs["preserve_default"] = lit(False)
-        mig.operations.append(operation("AddField", f"{model.lower}_{name}", **kwargs))
+        mig.operations.append(op_call("AddField", f"{model.lower}_{name}", **kwargs))
         model.fields[name] = new
 
     def alter_field(self, mig: Migration, model: Model) -> None:
@@ -496,7 +514,7 @@ class ProjectGenerator:
             kwargs["help_text"] = self.rng.choice(texts)
         new = Field(old.kind, dict(sorted(kwargs.items())), old.to, old.on_delete)
         mig.operations.append(
-            operation(
+            op_call(
                 "AlterField",
                 f"alter_{model.lower}_{name}",
                 model_name=lit(model.lower),
@@ -512,7 +530,7 @@ class ProjectGenerator:
             return False
         name = self.rng.choice(candidates)
         mig.operations.append(
-            operation(
+            op_call(
                 "RemoveField",
                 f"remove_{model.lower}_{name}",
                 model_name=lit(model.lower),
@@ -529,7 +547,7 @@ class ProjectGenerator:
         old = self.rng.choice(candidates)
         new = self.new_field_name(model)
         mig.operations.append(
-            operation(
+            op_call(
                 "RenameField",
                 f"rename_{old}_{model.lower}_{new}",
                 model_name=lit(model.lower),
@@ -551,7 +569,7 @@ class ProjectGenerator:
         app.index_names.add(index_name)
         index = Index(index_name, names)
         mig.operations.append(
-            operation(
+            op_call(
                 "AddIndex",
                 f"{model.lower}_{index_name.lower()}",
                 model_name=lit(model.lower),
@@ -568,8 +586,12 @@ class ProjectGenerator:
             options["verbose_name_plural"] = plural(words(model.name))
         node = Dict(tuple((lit(k), lit(v)) for k, v in options.items()))
         mig.operations.append(
-            operation("AlterModelOptions", f"alter_{model.lower}_options",
-                      name=lit(model.lower), options=node)
+            op_call(
+                "AlterModelOptions",
+                f"alter_{model.lower}_options",
+                name=lit(model.lower),
+                options=node,
+            )
         )
         model.options = options
 
@@ -578,18 +600,18 @@ class ProjectGenerator:
         if len(app.models) < 3 or not candidates:
             return False
         model = self.rng.choice(candidates)
-        mig.operations.append(operation("DeleteModel", f"delete_{model.lower}", name=lit(model.name)))
+        mig.operations.append(op_call("DeleteModel", f"delete_{model.lower}", name=lit(model.name)))
         del app.models[model.name]
         return True
 
-    def run_python(self, app: App, mig: Migration, model: Model, other: Model | None,
-                   other_app: str | None) -> None:
+    def run_python(
+        self, app: App, mig: Migration, model: Model, other: Model | None, other_app: str | None
+    ) -> None:
         var = model.name
         body = [f'    {var} = apps.get_model("{app.label}", "{model.name}")']
         if other is not None:
             body.append(f'    {other.name} = apps.get_model("{other_app}", "{other.name}")')
         body.append("    db_alias = schema_editor.connection.alias")
-        indent = "    "
         if other is not None:
             body.append(f"    if not {other.name}.objects.using(db_alias).exists():")
             body.append("        return")
@@ -598,17 +620,16 @@ class ProjectGenerator:
             column = self.rng.choice(chars)
             function = f"backfill_{model.lower}_{column}"
             body.append(
-                f'{indent}{var}.objects.using(db_alias).filter({column}="")'
-                f'.update({column}="n/a")'
+                f'    {var}.objects.using(db_alias).filter({column}="").update({column}="n/a")'
             )
         else:
             function = f"resave_{model.lower}"
-            body.append(f"{indent}for obj in {var}.objects.using(db_alias).iterator():")
-            body.append(f"{indent}    obj.save()")
+            body.append(f"    for obj in {var}.objects.using(db_alias).iterator():")
+            body.append("        obj.save()")
         source = f"def {function}(apps, schema_editor):\n" + "\n".join(body)
         mig.functions.append(source)
         mig.operations.append(
-            operation("RunPython", None, Raw(function), Raw("migrations.RunPython.noop"))
+            op_call("RunPython", None, Raw(function), Raw("migrations.RunPython.noop"))
         )
         mig.manual_name = function
 
@@ -621,7 +642,7 @@ class ProjectGenerator:
         function = self.rng.choice(SQL_FUNCTIONS)
         sql = f"UPDATE {table} SET {column} = {function}({column})"
         mig.operations.append(
-            operation(
+            op_call(
                 "RunSQL",
                 None,
                 sql=lit(sql),
@@ -648,7 +669,7 @@ class ProjectGenerator:
         user_in_initial = uses_user and rng.random() < 0.5
         group_in_initial = uses_group and rng.random() < 0.5
 
-        initial = Migration(app.label, 1, initial=True)
+        initial = Migration(1, initial=True)
         cross = self.cross_target(index) if rng.random() < 0.3 else None
         first_fks: list[list[str]] = [[] for _ in range(rng.randint(2, 5))]
         if user_in_initial:
@@ -669,7 +690,7 @@ class ProjectGenerator:
             if i > 0 and rng.random() < 0.4:
                 target = rng.choice(list(app.models.values()))
                 target.referenced = True
-                fks = [*fks, f"{app.label}.{target.name}"]
+                fks.append(f"{app.label}.{target.name}")
             self.create_model(app, initial, fks)
         initial.name = "0001_initial"
         initial.dependencies.sort()
@@ -678,7 +699,7 @@ class ProjectGenerator:
         pending_user = uses_user and not user_in_initial
         pending_group = uses_group and not group_in_initial
         for number in range(2, self.n_migrations + 1):
-            mig = Migration(app.label, number)
+            mig = Migration(number)
             mig.dependencies.append((app.label, app.migrations[-1].name))
             self.fill_migration(app, mig, index)
             if pending_user and rng.random() < 0.1:
@@ -765,6 +786,15 @@ class ProjectGenerator:
 # Files.
 
 
+def free_name(model: Model, base: str) -> str:
+    """``base``, or ``base_N`` with the smallest N that ``model`` does not use yet."""
+    name, counter = base, 1
+    while name in model.fields:
+        counter += 1
+        name = f"{base}_{counter}"
+    return name
+
+
 def snake(name: str) -> str:
     return "_".join(words(name)).lower()
 
@@ -798,16 +828,14 @@ def render_models(app: App) -> str:
         for name, f in model.fields.items():
             node = f.models_node(app.label)
             imports.update(i for sub in walk(node) if isinstance(sub, Raw) for i in sub.imports)
-            if f.to == USER_MODEL:
-                imports.add("from django.conf import settings")
-            lines.append(f"    {name} = {fmt(node, 4 + len(name) + 3)}")
+            lines.append(f"    {name} = {fmt(node, 4, 4 + len(name) + 3)}")
         meta: list[str] = []
         for key, value in model.options.items():
             assert not isinstance(value, Raw)
             meta.append(f"        {key} = {flat(lit(value))}")
         if model.indexes:
             nodes = tuple(index.node() for index in model.indexes)
-            meta.append("        indexes = " + fmt(Seq("[]", nodes, explode=True), 8))
+            meta.append("        indexes = " + fmt(Seq("[]", nodes, explode=True), 8, 18))
         if meta:
             lines += ["", "    class Meta:", *meta]
         lines += [
@@ -847,8 +875,9 @@ if __name__ == "__main__":
     main()
 '''
 
+GENERATED_MARKER = "generated by bench/generate.py"
 SETTINGS_PY = '''\
-"""Settings of a synthetic project generated by bench/generate.py."""
+"""Settings of a synthetic project {marker}."""
 
 from pathlib import Path
 
@@ -883,26 +912,31 @@ USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 '''
 
-APPS_PY = '''\
+APPS_PY = """\
 from django.apps import AppConfig
 
 
 class {cls}(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "{label}"
-'''
+"""
 
 
 def write_project(out: Path, apps: list[App], seed: int) -> int:
     """Write the project under ``out``; return the number of migration files written."""
-    if out.exists():
+    if out.exists() and any(out.iterdir()):
+        settings = out / SETTINGS_PACKAGE / "settings.py"
+        if not (settings.is_file() and GENERATED_MARKER in settings.read_text()):
+            raise FileExistsError(f"{out} is not empty and was not written by this generator")
         shutil.rmtree(out)
     package = out / SETTINGS_PACKAGE
     package.mkdir(parents=True)
     (out / "manage.py").write_text(MANAGE_PY.replace("{package}", SETTINGS_PACKAGE))
     (package / "__init__.py").write_text("")
     listed = "".join(f'    "{app.label}",\n' for app in apps)
-    (package / "settings.py").write_text(SETTINGS_PY.format(seed=seed, apps=listed))
+    (package / "settings.py").write_text(
+        SETTINGS_PY.format(marker=GENERATED_MARKER, seed=seed, apps=listed)
+    )
     start = datetime(2019, 1, 7, 9, 30)
     count = 0
     for number, app in enumerate(apps):
@@ -922,7 +956,10 @@ def write_project(out: Path, apps: list[App], seed: int) -> int:
 
 
 def generate(out: Path, n_apps: int, n_migrations: int, seed: int = 0) -> int:
-    """Generate the workspace into ``out`` (replacing it); return the migration file count."""
+    """Generate the workspace into ``out``; return the migration file count.
+
+    ``out`` must be missing, empty, or a workspace this generator wrote (it is replaced).
+    """
     if n_apps < 1 or n_migrations < 1:
         raise ValueError("need at least one app and one migration per app")
     apps = ProjectGenerator(n_apps, n_migrations, seed).generate()
@@ -936,7 +973,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--migrations", type=int, default=100, help="migrations per app")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    count = generate(args.outdir, args.apps, args.migrations, args.seed)
+    try:
+        count = generate(args.outdir, args.apps, args.migrations, args.seed)
+    except (FileExistsError, ValueError) as exc:
+        parser.error(str(exc))
     print(f"{args.outdir}: {args.apps} apps, {count} migration files")
     return 0
 

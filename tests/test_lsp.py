@@ -4,6 +4,7 @@ recorded VS Code and Neovim client capabilities."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import sys
 from pathlib import Path
@@ -45,9 +46,10 @@ def codes(client: LanguageClient, path: Path) -> list[str]:
     return sorted(str(d.code) for d in client.diagnostics.get(uri(path), []))
 
 
-async def start(client: LanguageClient, root: Path, capabilities: types.ClientCapabilities,
-                options: dict | None = None) -> None:
-    """Initialize like an editor: answer registrations and configuration requests."""
+async def start(client: LanguageClient, roots: Path | list[Path],
+                capabilities: types.ClientCapabilities, options: dict | None = None) -> None:
+    """Initialize like an editor, answering the server's capability registrations."""
+    roots = roots if isinstance(roots, list) else [roots]
     client.registrations = []
 
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
@@ -57,8 +59,8 @@ async def start(client: LanguageClient, root: Path, capabilities: types.ClientCa
     await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities,
-            root_uri=uri(root),
-            workspace_folders=[types.WorkspaceFolder(uri=uri(root), name=root.name)],
+            root_uri=uri(roots[0]),
+            workspace_folders=[types.WorkspaceFolder(uri=uri(r), name=r.name) for r in roots],
             initialization_options=options,
         )
     )
@@ -96,3 +98,238 @@ async def test_workspace_diagnostics_cover_files_never_opened(client: LanguageCl
     assert diagnostic.code_description.href.endswith("#dm101-multiple-leaf-nodes")
     assert [r.location.uri for r in diagnostic.related_information] == [uri(price)]
     assert codes(client, project / "shop/migrations/0001_initial.py") == []
+
+
+def open_document(client: LanguageClient, path: Path) -> str:
+    text = path.read_text()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri(path), language_id="python", version=1, text=text
+            )
+        )
+    )
+    return text
+
+
+def edit(client: LanguageClient, path: Path, version: int, line: int, start: int, end: int,
+         text: str) -> None:
+    """One incremental change, as an editor sends on a keystroke."""
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri(path), version=version),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=line, character=start),
+                        end=types.Position(line=line, character=end),
+                    ),
+                    text=text,
+                )
+            ],
+        )
+    )
+
+
+def position_of(text: str, needle: str) -> tuple[int, int]:
+    for number, line in enumerate(text.splitlines()):
+        if needle in line:
+            return number, line.index(needle)
+    raise AssertionError(needle)
+
+
+async def test_keystroke_edit_updates_diagnostics(client: LanguageClient, project: Path):
+    sku = project / "shop/migrations/0003_sku.py"
+    await wait_until(client, lambda: "DM201" in codes(client, sku))
+    text = open_document(client, sku)
+    line, col = position_of(text, "RunPython(forwards")
+    insert_at = col + len("RunPython(forwards")
+    for version, char in enumerate(", migrations.RunPython.noop", start=2):
+        edit(client, sku, version, line, insert_at, insert_at, char)
+        insert_at += 1
+    await wait_until(client, lambda: codes(client, sku) == ["DM101"])
+
+
+async def test_graph_change_in_one_file_updates_another(client: LanguageClient, project: Path):
+    sku = project / "shop/migrations/0003_sku.py"
+    price = project / "shop/migrations/0003_price.py"
+    await wait_until(client, lambda: codes(client, price) == ["DM101"])
+    text = open_document(client, price)
+    line, col = position_of(text, "'0002_product'")
+    edit(client, price, 2, line, col, col + len("'0002_product'"), "'0003_sku'")
+    await wait_until(client, lambda: codes(client, price) == [] and codes(client, sku) == ["DM201"])
+    # Closing the document reverts to the disk version: the conflict is back.
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri(price)))
+    )
+    await wait_until(client, lambda: codes(client, price) == ["DM101"])
+
+
+async def test_syntax_error_mid_typing_keeps_the_last_good_graph(
+    client: LanguageClient, project: Path
+):
+    sku = project / "shop/migrations/0003_sku.py"
+    price = project / "shop/migrations/0003_price.py"
+    await wait_until(client, lambda: codes(client, price) == ["DM101"])
+    text = open_document(client, price)
+    line, col = position_of(text, "dependencies = [")
+    edit(client, price, 2, line, col, col, "(((")
+    edit(client, price, 3, line, col, col + 3, "")
+    line, col = position_of(text, "'0002_product'")
+    edit(client, price, 4, line, col, col + len("'0002_product'"), "'0003_sku'")
+    await wait_until(client, lambda: codes(client, price) == [] and codes(client, sku) == ["DM201"])
+    edit(client, price, 5, 0, 0, 0, "def broken(:\n")
+    # No spurious graph errors while the file does not parse: dependents stay quiet.
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri(price)),
+            range=types.Range(start=types.Position(line=0, character=0),
+                              end=types.Position(line=0, character=0)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert not result
+    assert codes(client, sku) == ["DM201"]
+    assert codes(client, price) == []
+
+
+async def test_watched_file_changes_update_the_graph(client: LanguageClient, project: Path):
+    sku = project / "shop/migrations/0003_sku.py"
+    price = project / "shop/migrations/0003_price.py"
+    await wait_until(client, lambda: codes(client, price) == ["DM101"])
+    merge = project / "shop/migrations/0004_merge.py"
+    merge.write_text(migration(deps=[("shop", "0003_price"), ("shop", "0003_sku")]))
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=uri(merge), type=types.FileChangeType.Created)]
+        )
+    )
+    await wait_until(client, lambda: codes(client, price) == [] and codes(client, sku) == ["DM201"])
+    merge.unlink()
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=uri(merge), type=types.FileChangeType.Deleted)]
+        )
+    )
+    await wait_until(client, lambda: codes(client, price) == ["DM101"])
+
+
+async def test_malformed_request_gets_an_error_and_the_server_keeps_serving(
+    client: LanguageClient, project: Path
+):
+    price = project / "shop/migrations/0003_price.py"
+    await wait_until(client, lambda: codes(client, price) == ["DM101"])
+    # Sent raw, as a buggy client would: the range does not deserialize.
+    future: concurrent.futures.Future = concurrent.futures.Future()
+    client.protocol._request_futures["bad-1"] = future
+    client.protocol._send_data(
+        {
+            "jsonrpc": "2.0",
+            "id": "bad-1",
+            "method": "textDocument/codeAction",
+            "params": {"textDocument": {"uri": uri(price)}, "range": "nonsense", "context": {}},
+        }
+    )
+    with pytest.raises(Exception, match="Invalid Params"):
+        await asyncio.wait_for(asyncio.wrap_future(future), 10)
+    unknown = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri="untitled:Untitled-1"),
+            range=types.Range(start=types.Position(line=0, character=0),
+                              end=types.Position(line=0, character=0)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert not unknown
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=ENV))
+async def bare_client(lsp_client: LanguageClient):
+    """A client each test initializes itself, with the capabilities it needs."""
+    yield
+    await lsp_client.shutdown_session()
+
+
+def pull_capabilities() -> types.ClientCapabilities:
+    capabilities = client_capabilities("visual-studio-code")
+    capabilities.text_document.diagnostic = types.DiagnosticClientCapabilities(
+        related_document_support=True
+    )
+    capabilities.workspace.diagnostics = types.DiagnosticWorkspaceClientCapabilities(
+        refresh_support=True
+    )
+    capabilities.window.work_done_progress = True
+    return capabilities
+
+
+async def test_pull_client_gets_workspace_diagnostics_and_no_pushes(
+    bare_client: LanguageClient, project: Path
+):
+    await start(bare_client, project, pull_capabilities())
+    sku = project / "shop/migrations/0003_sku.py"
+    async with asyncio.timeout(15):
+        while True:
+            report = await bare_client.workspace_diagnostic_async(
+                types.WorkspaceDiagnosticParams(previous_result_ids=[])
+            )
+            by_uri = {item.uri: item for item in report.items}
+            if uri(sku) in by_uri:
+                break
+    assert sorted(d.code for d in by_uri[uri(sku)].items) == ["DM101", "DM201"]
+    document = await bare_client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri(sku)))
+    )
+    assert sorted(d.code for d in document.items) == ["DM101", "DM201"]
+    unchanged = await bare_client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(
+            text_document=types.TextDocumentIdentifier(uri=uri(sku)),
+            previous_result_id=document.result_id,
+        )
+    )
+    assert unchanged.kind == "unchanged"
+    assert bare_client.diagnostics == {}
+    # Indexing reported work-done progress with percentages.
+    (reports,) = bare_client.progress_reports.values()
+    assert [r.kind for r in reports][0] == "begin" and reports[-1].kind == "end"
+
+
+async def test_invalid_configuration_is_reported_once_and_defaults_used(
+    bare_client: LanguageClient, project: Path
+):
+    await start(
+        bare_client,
+        project,
+        client_capabilities("neovim"),
+        options={"select": "DM201", "severity": {"DM201": "loud"}},
+    )
+    sku = project / "shop/migrations/0003_sku.py"
+    await wait_until(bare_client, lambda: codes(bare_client, sku) == ["DM101", "DM201"])
+    (message,) = bare_client.messages
+    assert "invalid configuration" in message.message
+    assert "'select'" in message.message and "DM201 = 'loud'" in message.message
+
+
+async def test_options_select_and_severity_apply(bare_client: LanguageClient, project: Path):
+    await start(
+        bare_client, project, client_capabilities("neovim"),
+        options={"select": ["DM201"], "severity": {"DM201": "error"}},
+    )
+    sku = project / "shop/migrations/0003_sku.py"
+    await wait_until(bare_client, lambda: codes(bare_client, sku) == ["DM201"])
+    (diagnostic,) = bare_client.diagnostics[uri(sku)]
+    assert diagnostic.severity == types.DiagnosticSeverity.Error
+
+
+async def test_several_workspace_folders(bare_client: LanguageClient, tmp_path: Path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = make_project(tmp_path / "a", SHOP)
+    second = make_project(tmp_path / "b", {
+        "blog/migrations/__init__.py": "",
+        "blog/migrations/0001_initial.py": migration(deps=[("blog", "0000_gone")]),
+    })  # fmt: skip
+    await start(bare_client, [first, second], client_capabilities("visual-studio-code"))
+    blog = second / "blog/migrations/0001_initial.py"
+    sku = first / "shop/migrations/0003_sku.py"
+    await wait_until(bare_client, lambda: codes(bare_client, blog) and codes(bare_client, sku))
+    assert codes(bare_client, blog) == ["DM102"]
