@@ -8,6 +8,7 @@ only for re-parsed files. ``analyze_workspace`` is the one-shot form.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from djmig.config import Config, load_pyproject
 from djmig.graph import MigrationGraph, build_graph
-from djmig.index.discovery import Notice, Project, discover
+from djmig.index.discovery import WORKSPACE, Notice, Project, discover
 from djmig.index.migrations import MigrationFile, parse_migration_file
 from djmig.keys import MigrationKey
 from djmig.rules import RULES, Context, Finding, Rule, Severity
@@ -34,17 +35,18 @@ class Analysis:
     findings: list[Finding]
     notices: list[Notice]
     config: Config
+    reported_paths: list[Path] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
+    def paths(self) -> list[Path]:
+        """Every reported migration file (the workspace's own), findings or not."""
+        return list(self.reported_paths)
+
     def findings_by_path(self) -> dict[Path, list[Finding]]:
-        grouped: dict[Path, list[Finding]] = {path: [] for path in self.paths()}
+        grouped: dict[Path, list[Finding]] = {path: [] for path in self.reported_paths}
         for finding in self.findings:
             grouped.setdefault(finding.path, []).append(finding)
         return grouped
-
-    def paths(self) -> list[Path]:
-        """Every workspace migration file, findings or not."""
-        return [m.path for m in self.migrations.values() if self.project.root in m.path.parents]
 
 
 class Workspace:
@@ -70,9 +72,7 @@ class Workspace:
         started = time.perf_counter()
         files: dict[MigrationKey, Path] = {}
         for app in self.project.apps.values():
-            for key, path in app.migration_files().items():
-                if not self.project.is_excluded(path):
-                    files[key] = path
+            files.update(app.migration_files())
         total = len(files)
         for done, (key, path) in enumerate(files.items(), 1):
             self._store(parse_migration_file(key, path, self.overlays.get(path)))
@@ -93,7 +93,7 @@ class Workspace:
         app = self.project.app_for_dir(path.parent)
         if app is None or path.suffix != ".py" or path.stem[:1] in ("_", "~", ""):
             return None
-        if "." in path.stem or self.project.is_excluded(path):
+        if "." in path.stem:
             return None
         return MigrationKey(app.label, path.stem)
 
@@ -205,25 +205,34 @@ class Workspace:
         notices += [
             Notice(m.path, m.error)
             for m in self.migrations.values()
-            if m.error and self.root in m.path.parents
+            if m.error and self.reported(m)
         ]
+        paths = [m.path for m in self.migrations.values() if self.reported(m)]
         return Analysis(
-            self.project, self.migrations, self.graph, findings, notices, self.config,
+            self.project, self.migrations, self.graph, findings, notices, self.config, paths,
             dict(self.timings),
         )  # fmt: skip
 
+    def reported(self, migration: MigrationFile) -> bool:
+        """Findings are shown for the workspace's own apps, outside ``exclude``. Other
+        migrations (site-packages, excluded paths) are in the graph but never reported."""
+        app = self.project.apps.get(migration.key.app_label)
+        return (
+            app is not None
+            and app.origin == WORKSPACE
+            and not self.project.is_excluded(migration.path)
+        )
+
     def _visible(self, finding: Finding) -> bool:
-        if self.root not in finding.path.parents:
-            return False
         key = self.files.get(finding.path)
         migration = self.migrations.get(key) if key else None
-        return migration is None or not migration.suppressed(finding.span.start_line, finding.code)
+        if migration is None or not self.reported(migration):
+            return False
+        return not migration.suppressed(finding.span.start_line, finding.code)
 
     def _finalize(self, finding: Finding) -> Finding:
         level = self.config.severity.get(finding.code)
-        if level:
-            finding.severity = Severity.parse(level)
-        return finding
+        return dataclasses.replace(finding, severity=Severity.parse(level)) if level else finding
 
 
 def analyze_workspace(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -86,7 +87,7 @@ def run_check(args: argparse.Namespace) -> int:
         for message in errors + [str(n) for n in analysis.notices]:
             print(f"djmig: note: {message}", file=sys.stderr)
         resolved = path.resolve()
-        findings += [f for f in analysis.findings if resolved.is_dir() or f.path == resolved]
+        findings += [f for f in analysis.findings if f.path == resolved or resolved in f.path.parents]
     findings.sort(key=Finding.sort_key)
     text = output.FORMATS[args.format](findings)
     if text:
@@ -169,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_serve(args)
     except KeyboardInterrupt:
         return 2
+    except BrokenPipeError:  # `djmig explain DM201 | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:  # the CLI never ends in a traceback
         logger.debug("internal error", exc_info=True)
         print(f"djmig: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -296,17 +296,23 @@ class _Builder:
                 continue
             for origin in data["origins"]:
                 self.result.problems.append(GraphProblem("missing", origin, key))
+                if origin.migration.app_label == key.app_label:
+                    # Which leaves the app has depends on what the dependency meant.
+                    self.result.uncertain_apps.add(key.app_label)
 
     def report_cycles(self) -> None:
         """``ensure_not_cyclic``, but every cycle: one per strongly connected component."""
         real = self.g.subgraph(n for n, d in self.g.nodes(data="dummy") if not d)
-        for component in nx.strongly_connected_components(real):
+        components = sorted(nx.strongly_connected_components(real), key=min)
+        for component in components:
             if len(component) == 1:
                 (node,) = component
                 if not real.has_edge(node, node):
                     continue
-            cycle_edges = nx.find_cycle(real.subgraph(component))
-            cycle = tuple(parent for parent, _ in cycle_edges)
+            cycle_edges = nx.find_cycle(real.subgraph(component), source=min(component))
+            nodes = [parent for parent, _ in cycle_edges]
+            start = nodes.index(min(nodes))
+            cycle = tuple(nodes[start:] + nodes[:start])
             for parent, child in cycle_edges:
                 for origin in self.g.edges[parent, child]["origins"]:
                     target = parent if origin.attribute == "dependencies" else child

@@ -73,9 +73,9 @@ class App:
             return files
         for entry in entries:
             name, ext = os.path.splitext(entry.name)
-            if ext != ".py" or not name or name[0] in "_~" or "." in name:
-                continue
-            if entry.is_file():
+            if ext == ".py" and name and name[0] not in "_~" and "." not in name:
+                # Directories and broken links named like modules too: Django tries (and
+                # fails) to import them; reading them gives the user a clear note.
                 files[MigrationKey(self.label, name)] = Path(entry.path)
         return files
 
@@ -290,11 +290,12 @@ def _ask_interpreter(python: Path) -> list[Path]:
 class _AppConfigFacts:
     name: str | None = None
     label: str | None = None
+    default: bool | None = None
     certain: bool = True
 
 
 def _read_app_configs(apps_py: Path) -> dict[str, _AppConfigFacts] | None:
-    """AppConfig subclasses defined in ``apps_py`` (with ``default = False`` ones marked)."""
+    """AppConfig subclasses defined in ``apps_py``, by class name."""
     try:
         tree = ast.parse(read_source(apps_py))
     except (SourceError, SyntaxError, ValueError):
@@ -309,20 +310,31 @@ def _read_app_configs(apps_py: Path) -> dict[str, _AppConfigFacts] | None:
         if not any(b == "AppConfig" or b in configs for b in bases):
             continue
         facts = _AppConfigFacts()
-        default = True
         for item in stmt.body:
             if isinstance(item, ast.Assign) and len(item.targets) == 1:
                 target = item.targets[0]
                 if isinstance(target, ast.Name) and target.id in ("name", "label", "default"):
                     value = evaluate(item.value)
-                    if target.id == "default":
-                        default = value is not False
-                    elif isinstance(value, str):
+                    if target.id == "default" and isinstance(value, bool):
+                        facts.default = value
+                    elif target.id != "default" and isinstance(value, str):
                         setattr(facts, target.id, value)
                     else:
                         facts.certain = False
-        configs[stmt.name if default else f"!{stmt.name}"] = facts
+        configs[stmt.name] = facts
     return configs
+
+
+def _default_config(configs: dict[str, _AppConfigFacts]) -> _AppConfigFacts | None:
+    """The config ``AppConfig.create`` picks for a module entry: the only candidate not
+    marked ``default = False``, else the only one marked ``default = True``."""
+    candidates = [c for c in configs.values() if c.default is not False]
+    if len(candidates) == 1:
+        return candidates[0]
+    explicit = [c for c in candidates if c.default is True]
+    if len(explicit) > 1:
+        return _AppConfigFacts(certain=False)  # Django raises ImproperlyConfigured
+    return explicit[0] if explicit else None
 
 
 def _app_identity(entry: str, roots: list[Path]) -> tuple[str, str, Path | None, bool] | None:
@@ -333,9 +345,7 @@ def _app_identity(entry: str, roots: list[Path]) -> tuple[str, str, Path | None,
         configs = _read_app_configs(package / "apps.py") if (package / "apps.py").is_file() else {}
         if configs is None:
             return entry, entry.rpartition(".")[2], package, False
-        candidates = [c for k, c in configs.items() if not k.startswith("!")]
-        chosen = candidates[0] if len(candidates) == 1 else None
-        facts = chosen or _AppConfigFacts(name=entry)
+        facts = _default_config(configs) or _AppConfigFacts(name=entry)
         name = facts.name or entry
         return (
             name,
@@ -347,12 +357,11 @@ def _app_identity(entry: str, roots: list[Path]) -> tuple[str, str, Path | None,
     module_file = _find_module_file(module, roots) if module else None
     if module_file is not None:
         configs = _read_app_configs(module_file) or {}
-        facts_or_none = configs.get(class_name) or configs.get(f"!{class_name}")
-        if facts_or_none is None or facts_or_none.name is None:
+        chosen = configs.get(class_name)
+        if chosen is None or chosen.name is None:
             return None
-        name = facts_or_none.name
-        label = facts_or_none.label or name.rpartition(".")[2]
-        return name, label, _find_package_dir(name, roots), facts_or_none.certain
+        label = chosen.label or chosen.name.rpartition(".")[2]
+        return chosen.name, label, _find_package_dir(chosen.name, roots), chosen.certain
     return None
 
 
@@ -381,13 +390,13 @@ def _resolve_installed_apps(project: Project, installed: list[str]) -> None:
         closed = closed and certain
         app = App(label=label, name=name, origin=origin)
         project.apps[label] = app
-        if label in migration_modules:
-            app.migrations_module = migration_modules[label]
-        else:
-            app.migrations_module = f"{name}.migrations"
-        if app.migrations_module is None:
-            app.migrated = False
+        module = migration_modules.get(label, f"{name}.migrations")
+        if module is None:
+            app.migrated = False  # MIGRATION_MODULES = {label: None}: migrations disabled
             continue
+        if not isinstance(module, str):
+            continue  # where its migrations are is unknown (migrated=None): never missing
+        app.migrations_module = module
         _locate_migrations(project, app, roots)
     project.closed = closed
 
@@ -435,7 +444,9 @@ def _discover_workspace_apps(project: Project) -> None:
         )
     for site in project.site_packages:
         for directory, entries in _walk_dirs(site, max_depth=4):
-            if directory.name == "migrations" and any(e.name == "__init__.py" for e in entries):
+            names = {e.name for e in entries}
+            numbered = any(n[:4].isdigit() and n.endswith(".py") for n in names)
+            if directory.name == "migrations" and "__init__.py" in names and numbered:
                 name = ".".join(directory.parent.relative_to(site).parts)
                 identity = _app_identity(name, [site])
                 label = identity[1] if identity else name.rpartition(".")[2]

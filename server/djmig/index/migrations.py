@@ -8,7 +8,9 @@ Values that are computed at import time are recorded as unknown, so rules can st
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,11 +120,20 @@ class MigrationFile:
 
 
 def parse_noqa(text: str) -> dict[int, frozenset[str] | None]:
+    """``# noqa`` / ``# noqa: DM201, DM202`` comments by 0-based line (None: all codes)."""
     result: dict[int, frozenset[str] | None] = {}
     if "noqa" not in text.lower():
         return result
-    for number, line in enumerate(text.splitlines()):
-        match = _NOQA.search(line)
+    try:
+        comments = [
+            (token.start[0] - 1, token.string)
+            for token in tokenize.generate_tokens(io.StringIO(text).readline)
+            if token.type == tokenize.COMMENT
+        ]
+    except (tokenize.TokenError, SyntaxError):
+        return result
+    for number, comment in comments:
+        match = _NOQA.match(comment)
         if match:
             codes = match.group("codes")
             result[number] = (

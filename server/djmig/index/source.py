@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import stat
 import tokenize
 from pathlib import Path
 
@@ -30,7 +31,10 @@ def decode_source(data: bytes) -> str:
 
 def read_source(path: Path) -> str:
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise SourceError("not a regular file")
+        size = status.st_size
         if size > MAX_SOURCE_BYTES:
             raise SourceError(f"file is too large to analyse ({size} bytes)")
         data = path.read_bytes()

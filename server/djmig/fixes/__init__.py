@@ -1,0 +1,118 @@
+"""Quick fixes: a finding's fix data (``Finding.fixes``) turned into edits.
+
+One module per fix, each a libcst rewrite of the one file (or, for the merge migration,
+the file to create). ``fixes_for`` is what the language server and ``djmig check --fix``
+call; every fix it returns leaves Python that parses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from djmig.fixes.edits import Applicability, FileEdit, Fix, TextEdit, parses, text_edits
+from djmig.fixes.merge_migration import (
+    DEFAULT_DJANGO_VERSION,
+    installed_django_version,
+    merge_migration,
+)
+from djmig.fixes.noqa import add_noqa
+from djmig.fixes.replace_dependency import replace_dependency
+from djmig.fixes.reverse_noop import add_reverse_noop
+from djmig.fixes.reverse_sql_noop import add_reverse_sql_noop
+from djmig.fixes.reverse_stub import add_reverse_stub
+from djmig.index.discovery import Project
+from djmig.keys import MigrationKey, Span
+from djmig.rules import Finding
+
+__all__ = ["Applicability", "FileEdit", "Fix", "TextEdit", "fixes_for"]
+
+
+class HasProject(Protocol):
+    """An ``Analysis`` or a ``Workspace``."""
+
+    project: Project
+
+
+_Rewrite = Callable[[str, dict[str, Any]], "str | None"]
+
+#: fix kind → (title, applicability, preferred, rewrite of the finding's file)
+_FILE_FIXES: dict[str, tuple[str, Applicability, bool, _Rewrite]] = {
+    "reverse-noop": (
+        "Add reverse noop",
+        "safe",
+        True,
+        lambda source, data: add_reverse_noop(source, data["operation"]),
+    ),
+    "reverse-stub": (
+        "Add reverse function stub",
+        "unsafe",
+        False,
+        lambda source, data: add_reverse_stub(source, data["operation"], data["function"]),
+    ),
+    "reverse-sql-noop": (
+        "Add reverse_sql noop",
+        "unsafe",
+        False,
+        lambda source, data: add_reverse_sql_noop(source, data["operation"]),
+    ),
+}
+_WHY = {"leaf": "current leaf", "closest": "closest name"}
+
+
+def fixes_for(finding: Finding, source_text: str, analysis_or_workspace: HasProject) -> list[Fix]:
+    """The fixes of ``finding`` in the file whose text is ``source_text``, then "Ignore
+    DMxxx on this line". A fix that does not apply to this text is left out."""
+    fixes = []
+    for data in finding.fixes:
+        fix = _fix(finding, source_text, data, analysis_or_workspace.project)
+        if fix is not None:
+            fixes.append(fix)
+    noqa = add_noqa(source_text, finding.span.start_line, finding.code)
+    fix = _file_fix(finding, source_text, noqa, f"Ignore {finding.code} on this line", "display")
+    if fix is not None:
+        fixes.append(fix)
+    return fixes
+
+
+def _fix(finding: Finding, source: str, data: dict[str, Any], project: Project) -> Fix | None:
+    kind = data.get("fix")
+    if kind in _FILE_FIXES:
+        title, applicability, preferred, rewrite = _FILE_FIXES[kind]
+        return _file_fix(finding, source, rewrite(source, data), title, applicability, preferred)
+    if kind == "replace-dependency":
+        key = MigrationKey(*data["key"])
+        title = f"Depend on {key} ({_WHY[data['why']]})"
+        new = replace_dependency(source, finding.span, key)
+        return _file_fix(finding, source, new, title, "unsafe")
+    if kind == "merge-migration":
+        return _merge_fix(finding, data["app_label"], data["leaves"], project)
+    return None
+
+
+def _file_fix(
+    finding: Finding,
+    source: str,
+    new: str | None,
+    title: str,
+    applicability: Applicability,
+    preferred: bool = False,
+) -> Fix | None:
+    if new is None or new == source or not parses(new):
+        return None
+    edits = [FileEdit(finding.path, text_edits(source, new))]
+    return Fix(title, finding.code, applicability, edits, preferred)
+
+
+def _merge_fix(finding: Finding, app_label: str, leaves: list[str], project: Project) -> Fix | None:
+    app = project.apps.get(app_label)
+    if app is None or app.migrations_dir is None:
+        return None
+    version = installed_django_version(project.site_packages) or DEFAULT_DJANGO_VERSION
+    use_tz = project.settings.get("USE_TZ") is not False
+    filename, content = merge_migration(app_label, leaves, version, use_tz=use_tz)
+    path = app.migrations_dir / filename
+    if path.exists() or not parses(content):
+        return None
+    edit = FileEdit(path, [TextEdit(Span.point(), content)], create=True)
+    return Fix(f"Create merge migration {path.stem}", finding.code, "safe", [edit], True)
