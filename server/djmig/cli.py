@@ -86,8 +86,8 @@ def run_check(args: argparse.Namespace) -> int:
                 analysis, errors = _analyze(path, args)
         for message in errors + [str(n) for n in analysis.notices]:
             print(f"djmig: note: {message}", file=sys.stderr)
-        resolved = path.resolve()
-        findings += [f for f in analysis.findings if f.path == resolved or resolved in f.path.parents]
+        wanted = path.resolve()
+        findings += [f for f in analysis.findings if wanted in (f.path, *f.path.parents)]
     findings.sort(key=Finding.sort_key)
     text = output.FORMATS[args.format](findings)
     if text:

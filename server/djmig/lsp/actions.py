@@ -85,7 +85,7 @@ def workspace_edit(ls: DjmigServer, fix: Fix) -> types.WorkspaceEdit:
                 text_document=types.OptionalVersionedTextDocumentIdentifier(
                     uri=uri, version=document.version if document else None
                 ),
-                edits=edits,  # type: ignore[arg-type]
+                edits=edits,
             )
         )
     if _creates_files(fix) or ls.client_supports("workspace.workspace_edit.document_changes"):
