@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from django_oracle import django_verdict
-from djmig.analysis import analyze_workspace
+from djmig.analysis import Analysis, analyze_workspace
 from djmig.keys import MigrationKey
+from djmig.rules import Finding
 
 Key = tuple[str, str]
 
@@ -79,9 +80,9 @@ def make_project(
 
     ``files`` maps paths relative to the project root to their (dedented) content. When
     ``installed_apps`` is ``None`` it is every top-level package of ``files`` except
-    ``proj``, in sorted order. Each installed app that lives in the project gets an
-    ``__init__.py`` unless ``files`` provides one; migrations packages get nothing
-    automatically, so a test can leave their ``__init__.py`` out.
+    ``proj``, in sorted order. The packages on the dotted path of each installed app that
+    are directories of ``files`` get an ``__init__.py`` unless ``files`` provides one;
+    migrations packages get nothing automatically, so a test can leave it out.
     """
     root = tmp_path / "project"
     root.mkdir()
@@ -98,12 +99,13 @@ def make_project(
         ),
         "pyproject.toml": PYPROJECT_TOML.format(python=sys.executable),
     }
-    top_level = {Path(path).parts[0] for path in files}
+    directories = {parent.as_posix() for path in files for parent in Path(path).parents}
     for app in installed_apps:
         parts = app.split(".")
-        if parts[0] in top_level:
-            for depth in range(1, len(parts) + 1):
-                written["/".join([*parts[:depth], "__init__.py"])] = ""
+        for depth in range(1, len(parts) + 1):
+            package = "/".join(parts[:depth])
+            if package in directories:
+                written[f"{package}/__init__.py"] = ""
     written.update({path: textwrap.dedent(content) for path, content in files.items()})
     for path, content in written.items():
         target = root / path
@@ -121,19 +123,20 @@ def migration(
     extra: str = "",
 ) -> str:
     """Source of a migration file; every key of ``deps``/``replaces``/``run_before`` on its
-    own line, ``ops`` (operation expressions, one per line) inside ``operations``."""
-    lines = ["from django.db import migrations", "", "", "class Migration(migrations.Migration):"]
+    own line, ``ops`` (operation expressions, one per line) inside ``operations``, ``extra``
+    in the class body; ``models`` is imported when ``ops`` or ``extra`` use it."""
+    imports = "migrations, models" if "models." in ops + extra else "migrations"
+    lines = [f"from django.db import {imports}", "", "", "class Migration(migrations.Migration):"]
     if initial:
         lines.append("    initial = True")
-    for attribute, keys in (
-        ("replaces", replaces),
-        ("dependencies", deps),
-        ("run_before", run_before),
+    for attribute, entries in (
+        ("replaces", list(replaces)),
+        ("dependencies", list(deps)),
+        ("run_before", list(run_before)),
     ):
-        keys = list(keys)
-        if keys or attribute == "dependencies":
+        if entries or attribute == "dependencies":
             lines.append(f"    {attribute} = [")
-            lines.extend(f"        ({app!r}, {name!r})," for app, name in keys)
+            lines.extend(f"        ({app!r}, {name!r})," for app, name in entries)
             lines.append("    ]")
     lines.append("    operations = [")
     lines.extend(f"        {op.strip()}," for op in textwrap.dedent(ops).splitlines() if op.strip())
@@ -160,7 +163,7 @@ def line_of(path: Path, needle: str) -> int:
     raise AssertionError(f"{needle!r} not in {path}")
 
 
-def keys(pairs: Iterable[Iterable[str]]) -> list[MigrationKey]:
+def sorted_keys(pairs: Iterable[Iterable[str]]) -> list[MigrationKey]:
     """Sorted ``MigrationKey``s from ``[app_label, name]`` pairs (as the oracle's JSON has)."""
     return sorted(MigrationKey(*pair) for pair in pairs)
 
@@ -200,7 +203,7 @@ def accepted_error_codes(verdict: dict[str, Any]) -> set[str]:
     return accepted
 
 
-def djmig_error_code(analysis: Any) -> str | None:
+def djmig_error_code(analysis: Analysis) -> str | None:
     """The DM10x error djmig reports that Django would raise first, if any."""
     codes = {finding.code for finding in analysis.findings}
     return next((code for code in GRAPH_ERROR_PRECEDENCE if code in codes), None)
@@ -213,7 +216,7 @@ def per_app(keys_: Iterable[Iterable[str]]) -> dict[str, list[str]]:
     return grouped
 
 
-def describe_analysis(analysis: Any, root: Path) -> str:
+def describe_analysis(analysis: Analysis, root: Path) -> str:
     lines = [f"djmig leaf nodes: {per_app(analysis.graph.leaf_nodes())}"]
     for finding in sorted(analysis.findings, key=lambda f: (str(f.path), f.span)):
         try:
@@ -228,13 +231,13 @@ def describe_analysis(analysis: Any, root: Path) -> str:
 class Comparison(NamedTuple):
     root: Path
     verdict: dict[str, Any]
-    analysis: Any
+    analysis: Analysis
 
     def file_of(self, app_label: str, name: str) -> Path:
         """The migration file Django loaded for a node."""
         return Path(self.verdict["files"][f"{app_label}.{name}"]).resolve()
 
-    def findings(self, code: str) -> list[Any]:
+    def findings(self, code: str) -> list[Finding]:
         return [finding for finding in self.analysis.findings if finding.code == code]
 
     def positions(self, code: str) -> set[tuple[Path, int]]:
@@ -263,7 +266,7 @@ def compare_with_django(root: Path) -> Comparison:
     assert per_app(graph.leaf_nodes()) == verdict["leaf_nodes"], report
     assert graph.conflicts() == verdict["conflicts"], report
     assert per_app(graph.root_nodes()) == verdict["root_nodes"], report
-    assert sorted(graph.nodes) == keys(verdict["nodes"]), report
+    assert sorted(graph.nodes) == sorted_keys(verdict["nodes"]), report
     assert sorted(graph.edges()) == sorted(
         (MigrationKey(*parent), MigrationKey(*child)) for parent, child in verdict["edges"]
     ), report

@@ -45,7 +45,13 @@ class GraphProblem:
 
 @dataclass
 class MigrationGraph:
-    graph: nx.DiGraph = field(default_factory=nx.DiGraph)
+    """Nodes and edges as Django's ``MigrationGraph`` keeps them: parent and child sets per
+    node. Dummy nodes (missing migrations) stay in ``dummies`` and out of ``nodes``."""
+
+    parent_map: dict[MigrationKey, set[MigrationKey]] = field(default_factory=dict)
+    child_map: dict[MigrationKey, set[MigrationKey]] = field(default_factory=dict)
+    origins: dict[tuple[MigrationKey, MigrationKey], list[EdgeOrigin]] = field(default_factory=dict)
+    dummies: dict[MigrationKey, list[EdgeOrigin]] = field(default_factory=dict)
     problems: list[GraphProblem] = field(default_factory=list)
     uncertain_apps: set[str] = field(default_factory=set)
     replacements: dict[MigrationKey, list[MigrationKey]] = field(default_factory=dict)
@@ -54,26 +60,29 @@ class MigrationGraph:
 
     @property
     def nodes(self) -> set[MigrationKey]:
-        return {n for n, dummy in self.graph.nodes(data="dummy") if not dummy}
+        return {n for n in self.parent_map if n not in self.dummies}
 
     def __contains__(self, key: object) -> bool:
-        return key in self.graph and not self.graph.nodes[key].get("dummy")
+        return key in self.parent_map and key not in self.dummies
 
     def parents(self, key: MigrationKey) -> list[MigrationKey]:
-        return sorted(self.graph.predecessors(key))
+        return sorted(self.parent_map.get(key, ()))
 
     def children(self, key: MigrationKey) -> list[MigrationKey]:
-        return sorted(self.graph.successors(key))
+        return sorted(self.child_map.get(key, ()))
 
     def edge_origins(self, parent: MigrationKey, child: MigrationKey) -> list[EdgeOrigin]:
-        return list(self.graph.edges[parent, child].get("origins", ()))
+        return list(self.origins.get((parent, child), ()))
 
     def _per_app(self) -> dict[str, list[MigrationKey]]:
         if self._leaves is None:
             leaves: dict[str, list[MigrationKey]] = {}
-            for node in self.nodes:
-                if all(child.app_label != node.app_label for child in self.graph.successors(node)):
-                    leaves.setdefault(node.app_label, []).append(node)
+            for node, children in self.child_map.items():
+                if node in self.dummies:
+                    continue
+                app = node.app_label
+                if all(child.app_label != app for child in children):
+                    leaves.setdefault(app, []).append(node)
             self._leaves = {app: sorted(keys) for app, keys in leaves.items()}
         return self._leaves
 
@@ -84,13 +93,16 @@ class MigrationGraph:
             return list(per_app.get(app, []))
         return sorted(k for keys in per_app.values() for k in keys)
 
-    def root_nodes(self, app: str | None = None) -> list[MigrationKey]:
+    def root_nodes(
+        self, app: str | None = None, include_dummies: bool = False
+    ) -> list[MigrationKey]:
         """``MigrationGraph.root_nodes``: nodes with no parents in their own app."""
         return sorted(
             node
-            for node in self.graph.nodes
+            for node, parents in self.parent_map.items()
             if (app is None or node.app_label == app)
-            and all(p.app_label != node.app_label for p in self.graph.predecessors(node))
+            and (include_dummies or node not in self.dummies)
+            and all(p.app_label != node.app_label for p in parents)
         )
 
     def conflicts(self) -> dict[str, list[str]]:
@@ -115,14 +127,16 @@ class MigrationGraph:
                 visited.append(node)
             else:
                 stack.append((node, True))
-                stack += [(n, False) for n in sorted(self.graph.predecessors(node))]
+                stack += [(n, False) for n in sorted(self.parent_map.get(node, ()))]
         return visited
 
     def edges(self) -> list[tuple[MigrationKey, MigrationKey]]:
         return sorted(
-            (p, c)
-            for p, c in self.graph.edges
-            if not self.graph.nodes[p].get("dummy") and not self.graph.nodes[c].get("dummy")
+            (parent, child)
+            for child, parents in self.parent_map.items()
+            if child not in self.dummies
+            for parent in parents
+            if parent not in self.dummies
         )
 
 
@@ -137,7 +151,10 @@ class _Builder:
         self.migrations = migrations
         self.applied = set(applied or ())
         self.result = MigrationGraph()
-        self.g = self.result.graph
+        self.parents = self.result.parent_map
+        self.children = self.result.child_map
+        self.origins = self.result.origins
+        self.dummies = self.result.dummies
         self.migrated = {label for label, app in project.apps.items() if app.migrated}
         self.unmigrated = {label for label, app in project.apps.items() if app.migrated is False}
         self.known = {label for label, app in project.apps.items() if app.migrated is not None}
@@ -151,17 +168,35 @@ class _Builder:
                 return MigrationKey(value.split(".", 1)[0], FIRST)
         return None
 
+    def add_node(self, key: MigrationKey) -> None:
+        self.parents[key] = set()
+        self.children[key] = set()
+
+    def add_edge(
+        self, parent: MigrationKey, child: MigrationKey, origins: list[EdgeOrigin]
+    ) -> None:
+        self.parents[child].add(parent)
+        self.children[parent].add(child)
+        self.origins.setdefault((parent, child), []).extend(origins)
+
+    def remove_node(self, key: MigrationKey) -> None:
+        for parent in self.parents.pop(key):
+            self.children[parent].discard(key)
+            self.origins.pop((parent, key), None)
+        for child in self.children.pop(key):
+            self.parents[child].discard(key)
+            self.origins.pop((key, child), None)
+        self.dummies.pop(key, None)
+
     def add_dependency(self, child: MigrationKey, parent: MigrationKey, origin: EdgeOrigin) -> None:
+        """``MigrationGraph.add_dependency(skip_validation=True)``: dummies for unknown keys."""
         for key in (child, parent):
-            if key not in self.g:
-                self.g.add_node(key, dummy=True, origins=[])
-        for key in (child, parent):
-            if self.g.nodes[key].get("dummy"):
-                self.g.nodes[key]["origins"].append(origin)
-        if self.g.has_edge(parent, child):
-            self.g.edges[parent, child]["origins"].append(origin)
-        else:
-            self.g.add_edge(parent, child, origins=[origin])
+            if key not in self.parents:
+                self.add_node(key)
+                self.dummies[key] = []
+            if key in self.dummies:
+                self.dummies[key].append(origin)
+        self.add_edge(parent, child, [origin])
 
     def check_key(
         self, key: MigrationKey, current_app: str, origin: EdgeOrigin
@@ -174,7 +209,7 @@ class _Builder:
             else:
                 self.result.uncertain_apps.add(origin.migration.app_label)
             return None
-        if key.name not in (FIRST, LATEST) or key in self.g:
+        if key.name not in (FIRST, LATEST) or key in self.parents:
             if app in self.unmigrated:
                 self.result.problems.append(GraphProblem("no-migrations", origin, key))
                 return None
@@ -182,7 +217,11 @@ class _Builder:
         if app == current_app or app in self.unmigrated:
             return None
         if app in self.migrated:
-            nodes = self.result.root_nodes(app) if key.name == FIRST else self._leaves_now(app)
+            # Django's root_nodes/leaf_nodes at this point count dummy nodes too.
+            if key.name == FIRST:
+                nodes = self.result.root_nodes(app, include_dummies=True)
+            else:
+                nodes = self._leaves_now(app)
             if nodes:
                 return nodes[0]
             self.result.problems.append(GraphProblem("no-migrations", origin, key))
@@ -191,23 +230,24 @@ class _Builder:
     def _leaves_now(self, app: str) -> list[MigrationKey]:
         return sorted(
             node
-            for node in self.g.nodes
-            if node.app_label == app and all(c.app_label != app for c in self.g.successors(node))
+            for node, children in self.children.items()
+            if node.app_label == app and all(c.app_label != app for c in children)
         )
 
     def build(self) -> MigrationGraph:
         result = self.result
+        loaded: dict[MigrationKey, MigrationFile] = {}
         for key, migration in self.migrations.items():
             if migration.has_migration_class is False:
                 continue  # BadMigrationError: not a migration (reported by DM106)
-            self.g.add_node(key, dummy=False)
+            loaded[key] = migration
+            self.add_node(key)
             if not migration.graph_complete:
                 result.uncertain_apps.add(key.app_label)
             if migration.replaces and migration.replaces_complete:
                 result.replacements[key] = [d.key for d in migration.replaces if d.key]
             elif not migration.replaces_complete:
                 result.uncertain_apps.add(key.app_label)
-        loaded = {k: m for k, m in self.migrations.items() if k in self.g}
         # Internal (same app) dependencies first, so __first__ finds the right root.
         for key, migration in loaded.items():
             for dependency in migration.dependencies:
@@ -254,47 +294,34 @@ class _Builder:
     def _remove_replaced_nodes(
         self, replacement: MigrationKey, replaced: list[MigrationKey]
     ) -> None:
-        if replacement not in self.g:
+        if replacement not in self.parents:
             return
         replaced_set = set(replaced)
         for old in replaced_set:
-            if old not in self.g:
+            if old not in self.parents:
                 continue
-            for child in list(self.g.successors(old)):
-                if child not in replaced_set:
-                    self._repoint(replacement, child, self.g.edges[old, child]["origins"])
-            for parent in list(self.g.predecessors(old)):
-                if parent not in replaced_set:
-                    self._repoint(parent, replacement, self.g.edges[parent, old]["origins"])
-            self.g.remove_node(old)
+            for child in self.children[old] - replaced_set:
+                self.add_edge(replacement, child, self.origins[old, child])
+            for parent in self.parents[old] - replaced_set:
+                self.add_edge(parent, replacement, self.origins[parent, old])
+            self.remove_node(old)
 
     def _remove_replacement_node(
         self, replacement: MigrationKey, replaced: list[MigrationKey]
     ) -> None:
-        if replacement not in self.g:
+        if replacement not in self.parents:
             return
-        present = {k for k in replaced if k in self.g}
-        parents_of_replaced = {p for k in present for p in self.g.predecessors(k)}
-        latest = present - parents_of_replaced
-        for child in list(self.g.successors(replacement)):
-            for old in latest:
-                self._repoint(old, child, self.g.edges[replacement, child]["origins"])
-        self.g.remove_node(replacement)
-
-    def _repoint(
-        self, parent: MigrationKey, child: MigrationKey, origins: list[EdgeOrigin]
-    ) -> None:
-        if self.g.has_edge(parent, child):
-            self.g.edges[parent, child]["origins"].extend(origins)
-        else:
-            self.g.add_edge(parent, child, origins=list(origins))
+        present = {k for k in replaced if k in self.parents}
+        parents_of_replaced = {p for k in present for p in self.parents[k]}
+        for child in self.children[replacement]:
+            for old in present - parents_of_replaced:
+                self.add_edge(old, child, self.origins[replacement, child])
+        self.remove_node(replacement)
 
     def report_missing(self) -> None:
         """``validate_consistency``: dummy nodes left after replacement are missing."""
-        for key, data in list(self.g.nodes(data=True)):
-            if not data.get("dummy"):
-                continue
-            for origin in data["origins"]:
+        for key, origins in self.dummies.items():
+            for origin in origins:
                 self.result.problems.append(GraphProblem("missing", origin, key))
                 if origin.migration.app_label == key.app_label:
                     # Which leaves the app has depends on what the dependency meant.
@@ -302,9 +329,11 @@ class _Builder:
 
     def report_cycles(self) -> None:
         """``ensure_not_cyclic``, but every cycle: one per strongly connected component."""
-        real = self.g.subgraph(n for n, d in self.g.nodes(data="dummy") if not d)
-        components = sorted(nx.strongly_connected_components(real), key=min)
-        for component in components:
+        edges = self.result.edges()
+        if not _has_cycle(edges):
+            return
+        real = nx.DiGraph(edges)
+        for component in sorted(nx.strongly_connected_components(real), key=min):
             if len(component) == 1:
                 (node,) = component
                 if not real.has_edge(node, node):
@@ -314,9 +343,29 @@ class _Builder:
             start = nodes.index(min(nodes))
             cycle = tuple(nodes[start:] + nodes[:start])
             for parent, child in cycle_edges:
-                for origin in self.g.edges[parent, child]["origins"]:
+                for origin in self.origins[parent, child]:
                     target = parent if origin.attribute == "dependencies" else child
                     self.result.problems.append(GraphProblem("cycle", origin, target, cycle))
+
+
+def _has_cycle(edges: list[tuple[MigrationKey, MigrationKey]]) -> bool:
+    """Kahn's algorithm: cheap proof of acyclicity before the full cycle analysis."""
+    indegree: dict[MigrationKey, int] = {}
+    children: dict[MigrationKey, list[MigrationKey]] = {}
+    for parent, child in edges:
+        indegree[child] = indegree.get(child, 0) + 1
+        indegree.setdefault(parent, 0)
+        children.setdefault(parent, []).append(child)
+    ready = [node for node, degree in indegree.items() if degree == 0]
+    seen = 0
+    while ready:
+        node = ready.pop()
+        seen += 1
+        for child in children.get(node, ()):
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                ready.append(child)
+    return seen != len(indegree)
 
 
 def build_graph(
