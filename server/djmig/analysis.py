@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from djmig.config import Config, load_pyproject
 from djmig.graph import MigrationGraph, build_graph
@@ -43,7 +44,8 @@ class Analysis:
         return list(self.reported_paths)
 
     def findings_by_path(self) -> dict[Path, list[Finding]]:
-        grouped: dict[Path, list[Finding]] = {path: [] for path in self.reported_paths}
+        """Findings grouped by file; files without findings are absent."""
+        grouped: dict[Path, list[Finding]] = {}
         for finding in self.findings:
             grouped.setdefault(finding.path, []).append(finding)
         return grouped
@@ -60,7 +62,9 @@ class Workspace:
         self.files: dict[Path, MigrationKey] = {}
         self.migrations: dict[MigrationKey, MigrationFile] = {}
         self.overlays: dict[Path, str] = {}
-        self._file_findings: dict[MigrationKey, list[Finding]] = {}
+        self._file_findings: dict[MigrationKey, list[Finding]] = {}  # non-empty only
+        self._stale: set[MigrationKey] = set()  # files whose file rules must run again
+        self._reported: dict[Path, None] = {}  # ordered set
         self._graph: MigrationGraph | None = None
         self._graph_findings: list[Finding] | None = None
         self.rule_errors: list[str] = []
@@ -85,6 +89,16 @@ class Workspace:
         self.files[migration.path] = migration.key
         self.migrations[migration.key] = migration
         self._file_findings.pop(migration.key, None)
+        self._stale.add(migration.key)
+        if self.reported(migration):
+            self._reported[migration.path] = None
+
+    def _forget(self, migration: MigrationFile) -> None:
+        del self.migrations[migration.key]
+        self.files.pop(migration.path, None)
+        self._file_findings.pop(migration.key, None)
+        self._stale.discard(migration.key)
+        self._reported.pop(migration.path, None)
 
     def key_for_path(self, path: Path) -> MigrationKey | None:
         """The migration key of a file in an installed app's migrations package."""
@@ -112,9 +126,7 @@ class Workspace:
         old = self.migrations.get(key)
         if text is None and not path.is_file():
             if old is not None:
-                del self.migrations[key]
-                self.files.pop(path, None)
-                self._file_findings.pop(key, None)
+                self._forget(old)
                 self._invalidate_graph()
             return True
         migration = parse_migration_file(key, path, text)
@@ -162,39 +174,42 @@ class Workspace:
             if (rule.check_file if scope == "file" else rule.check_project) is not None:
                 yield rule
 
-    def _run(self, rule: Rule, run: Callable[[], Iterable[Finding]]) -> list[Finding]:
+    def _run(
+        self, rule: Rule, check: Callable[[Any], Iterable[Finding]], subject: Any
+    ) -> list[Finding]:
         try:
-            return list(run())
+            return list(check(subject))
         except Exception as exc:  # one broken rule must not take the others down
             logger.exception("rule %s failed", rule.code)
             self.rule_errors.append(f"rule {rule.code} failed: {type(exc).__name__}: {exc}")
             return []
 
-    def _findings_for_file(self, migration: MigrationFile) -> list[Finding]:
-        cached = self._file_findings.get(migration.key)
-        if cached is None:
-            cached = []
-            for rule in self._enabled_rules("file"):
-                check = rule.check_file
-                assert check is not None
-                cached += self._run(rule, lambda c=check: c(migration))  # type: ignore[misc]
-            self._file_findings[migration.key] = cached
-        return cached
+    def _run_file_rules(self) -> None:
+        rules = [r for r in self._enabled_rules("file") if r.check_file is not None]
+        for key in self._stale:
+            migration = self.migrations[key]
+            found: list[Finding] = []
+            for rule in rules:
+                assert rule.check_file is not None
+                found += self._run(rule, rule.check_file, migration)
+            if found:
+                self._file_findings[key] = found
+        self._stale.clear()
 
     def _project_findings(self) -> list[Finding]:
         if self._graph_findings is None:
             context = Context(self.project, self.migrations, self.graph)
             findings: list[Finding] = []
             for rule in self._enabled_rules("project"):
-                check = rule.check_project
-                assert check is not None
-                findings += self._run(rule, lambda c=check: c(context))  # type: ignore[misc]
+                assert rule.check_project is not None
+                findings += self._run(rule, rule.check_project, context)
             self._graph_findings = findings
         return self._graph_findings
 
     def analyze(self) -> Analysis:
         started = time.perf_counter()
-        raw = [f for m in self.migrations.values() for f in self._findings_for_file(m)]
+        self._run_file_rules()
+        raw = [f for found in self._file_findings.values() for f in found]
         raw += self._project_findings()
         findings = sorted(
             (self._finalize(f) for f in raw if self._visible(f)), key=Finding.sort_key
@@ -205,9 +220,9 @@ class Workspace:
         notices += [
             Notice(m.path, m.error)
             for m in self.migrations.values()
-            if m.error and self.reported(m)
+            if m.error and m.path in self._reported
         ]
-        paths = [m.path for m in self.migrations.values() if self.reported(m)]
+        paths = list(self._reported)
         return Analysis(
             self.project, self.migrations, self.graph, findings, notices, self.config, paths,
             dict(self.timings),
@@ -226,7 +241,7 @@ class Workspace:
     def _visible(self, finding: Finding) -> bool:
         key = self.files.get(finding.path)
         migration = self.migrations.get(key) if key else None
-        if migration is None or not self.reported(migration):
+        if migration is None or finding.path not in self._reported:
             return False
         return not migration.suppressed(finding.span.start_line, finding.code)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 
@@ -23,8 +23,7 @@ from djmig.keys import MigrationKey
 FIRST, LATEST = "__first__", "__latest__"
 
 
-@dataclass(frozen=True)
-class EdgeOrigin:
+class EdgeOrigin(NamedTuple):
     """The declaration that created an edge: ``migration``'s dependency or run_before entry."""
 
     migration: MigrationKey
@@ -190,13 +189,20 @@ class _Builder:
 
     def add_dependency(self, child: MigrationKey, parent: MigrationKey, origin: EdgeOrigin) -> None:
         """``MigrationGraph.add_dependency(skip_validation=True)``: dummies for unknown keys."""
+        parents, children = self.parents, self.children
         for key in (child, parent):
-            if key not in self.parents:
-                self.add_node(key)
+            if key not in parents:
+                parents[key], children[key] = set(), set()
                 self.dummies[key] = []
             if key in self.dummies:
                 self.dummies[key].append(origin)
-        self.add_edge(parent, child, [origin])
+        parents[child].add(parent)
+        children[parent].add(child)
+        edge = (parent, child)
+        if edge in self.origins:
+            self.origins[edge].append(origin)
+        else:
+            self.origins[edge] = [origin]
 
     def check_key(
         self, key: MigrationKey, current_app: str, origin: EdgeOrigin
@@ -329,10 +335,9 @@ class _Builder:
 
     def report_cycles(self) -> None:
         """``ensure_not_cyclic``, but every cycle: one per strongly connected component."""
-        edges = self.result.edges()
-        if not _has_cycle(edges):
+        if not _has_cycle(self.parents, self.children, self.dummies):
             return
-        real = nx.DiGraph(edges)
+        real = nx.DiGraph(self.result.edges())
         for component in sorted(nx.strongly_connected_components(real), key=min):
             if len(component) == 1:
                 (node,) = component
@@ -348,23 +353,27 @@ class _Builder:
                     self.result.problems.append(GraphProblem("cycle", origin, target, cycle))
 
 
-def _has_cycle(edges: list[tuple[MigrationKey, MigrationKey]]) -> bool:
-    """Kahn's algorithm: cheap proof of acyclicity before the full cycle analysis."""
-    indegree: dict[MigrationKey, int] = {}
-    children: dict[MigrationKey, list[MigrationKey]] = {}
-    for parent, child in edges:
-        indegree[child] = indegree.get(child, 0) + 1
-        indegree.setdefault(parent, 0)
-        children.setdefault(parent, []).append(child)
+def _has_cycle(
+    parents: dict[MigrationKey, set[MigrationKey]],
+    children: dict[MigrationKey, set[MigrationKey]],
+    dummies: Mapping[MigrationKey, object],
+) -> bool:
+    """Kahn's algorithm: a cheap proof of acyclicity before the full cycle analysis."""
+    indegree = {
+        node: len(ps) - sum(p in dummies for p in ps) if dummies else len(ps)
+        for node, ps in parents.items()
+        if node not in dummies
+    }
     ready = [node for node, degree in indegree.items() if degree == 0]
     seen = 0
     while ready:
         node = ready.pop()
         seen += 1
-        for child in children.get(node, ()):
-            indegree[child] -= 1
-            if indegree[child] == 0:
-                ready.append(child)
+        for child in children[node]:
+            if child in indegree:
+                indegree[child] -= 1
+                if indegree[child] == 0:
+                    ready.append(child)
     return seen != len(indegree)
 
 

@@ -93,6 +93,8 @@ class Project:
     excluded: list[str] = field(default_factory=list)
 
     def is_excluded(self, path: Path) -> bool:
+        if not self.excluded:
+            return False
         try:
             relative = path.relative_to(self.root).as_posix()
         except ValueError:

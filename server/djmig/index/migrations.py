@@ -318,19 +318,12 @@ class _Parser:
         if not isinstance(node, ast.Call):
             return Operation(None, None, (), {}, span, span, has_star=True)
         value = evaluate(node)
-        assert isinstance(value, CallValue) or value is UNKNOWN
-        qualname = self.qualify(dotted_name(node.func))
+        if not isinstance(value, CallValue):  # a call of a computed callable
+            return Operation(None, None, (), {}, span, self.span(node.func), has_star=True)
+        qualname = self.qualify(value.func)
         kind = qualname.rsplit(".", 1)[-1] if qualname else None
-        if not isinstance(value, CallValue):
-            return Operation(kind, qualname, (), {}, span, self.span(node.func), has_star=True)
         return Operation(
-            kind,
-            qualname,
-            value.args,
-            value.kwargs,
-            span,
-            self.span(node.func),
-            value.has_star,
+            kind, qualname, value.args, value.kwargs, span, self.span(node.func), value.has_star
         )
 
 

@@ -26,14 +26,25 @@ class _Unknown:
 UNKNOWN: Any = _Unknown()
 
 
-@dataclass(frozen=True)
 class Ref:
     """A dotted name such as ``settings.AUTH_USER_MODEL`` or ``models.CASCADE``."""
 
-    dotted: str
+    __slots__ = ("dotted",)
+
+    def __init__(self, dotted: str) -> None:
+        self.dotted = dotted
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ref) and other.dotted == self.dotted
+
+    def __hash__(self) -> int:
+        return hash(("Ref", self.dotted))
+
+    def __repr__(self) -> str:
+        return f"Ref({self.dotted!r})"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=True)
 class CallValue:
     """A call kept as structure: ``models.CharField(max_length=10)``."""
 
@@ -74,6 +85,8 @@ def evaluate(
     """
     if node is None:
         return None
+    if hook is None and type(node) is ast.Constant:  # the common case, first
+        return node.value
     if hook is not None:
         hooked = hook(node, names)
         if hooked is not NotImplemented:
@@ -134,12 +147,20 @@ def evaluate(
         func = dotted_name(node.func)
         if func is None:
             return UNKNOWN
-        args = tuple(evaluate(a, names, hook) for a in node.args if not isinstance(a, ast.Starred))
-        kwargs = {kw.arg: evaluate(kw.value, names, hook) for kw in node.keywords if kw.arg}
-        has_star = any(isinstance(a, ast.Starred) for a in node.args) or any(
-            kw.arg is None for kw in node.keywords
-        )
-        return CallValue(func, args, kwargs, has_star)
+        has_star = False
+        args = []
+        for arg in node.args:
+            if type(arg) is ast.Starred:
+                has_star = True
+            else:
+                args.append(evaluate(arg, names, hook))
+        kwargs = {}
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                has_star = True
+            else:
+                kwargs[keyword.arg] = evaluate(keyword.value, names, hook)
+        return CallValue(func, tuple(args), kwargs, has_star)
     return UNKNOWN
 
 

@@ -65,8 +65,8 @@ class DjmigServer(LanguageServer):
         self.options: dict[str, Any] = {}
         self.settings_by_root: dict[Path, dict[str, Any]] = {}
         self.workspaces: dict[Path, Workspace] = {}
-        self.current: dict[str, list[Finding]] = {}
-        self.published: dict[str, list[Finding]] = {}
+        self.current: dict[str, list[Finding]] = {}  # published findings, non-empty only
+        self.uris_of_root: dict[Path, set[str]] = {}
         self.pull = False
         self.ready = asyncio.Event()
 
@@ -158,22 +158,16 @@ class DjmigServer(LanguageServer):
                 types.LogMessageParams(type=types.MessageType.Error, message=message)
             )
         workspace.rule_errors.clear()
-        changed = []
-        for path, findings in analysis.findings_by_path().items():
-            uri = path_to_uri(path)
-            self.current[uri] = findings
-            if self.published.get(uri, []) != findings:
-                changed.append(uri)
-        paths = set(analysis.paths())
-        for uri, previous in list(self.current.items()):
-            gone = uri_to_path(uri)
-            if previous and gone and workspace.root in gone.parents and gone not in paths:
-                self.current[uri] = []  # the file left the graph (deleted, renamed)
-                changed.append(uri)
+        new = {path_to_uri(path): found for path, found in analysis.findings_by_path().items()}
+        old = self.uris_of_root.get(workspace.root, set())
+        changed = [u for u in old | new.keys() if self.current.get(u, []) != new.get(u, [])]
+        for uri in old - new.keys():
+            del self.current[uri]
+        self.current.update(new)
+        self.uris_of_root[workspace.root] = set(new)
         if not changed:
             return
         if self.pull:
-            self.published.update({uri: self.current[uri] for uri in changed})
             if self.client_supports("workspace.diagnostics.refresh_support"):
                 self.workspace_diagnostic_refresh(None)
             return
@@ -190,7 +184,6 @@ class DjmigServer(LanguageServer):
                 diagnostics=self.diagnostics(uri, findings),
             )
         )
-        self.published[uri] = findings
 
     def lines_of(self, path: Path) -> SourceLines:
         workspace = self.workspace_for(path)
@@ -399,7 +392,8 @@ def workspace_diagnostic(
 ) -> types.WorkspaceDiagnosticReport:
     previous = {p.uri: p.value for p in params.previous_result_ids or []}
     items: list[types.WorkspaceDocumentDiagnosticReport] = []
-    for uri, findings in ls.current.items():
+    cleared: dict[str, list[Finding]] = {uri: [] for uri in previous if uri not in ls.current}
+    for uri, findings in {**ls.current, **cleared}.items():
         document = ls.workspace.text_documents.get(uri)
         version = document.version if document else None
         result_id = _result_id(findings)
