@@ -9,6 +9,7 @@ only for re-parsed files. ``analyze_workspace`` is the one-shot form.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -78,10 +79,20 @@ class Workspace:
         for app in self.project.apps.values():
             files.update(app.migration_files())
         total = len(files)
-        for done, (key, path) in enumerate(files.items(), 1):
-            self._store(parse_migration_file(key, path, self.overlays.get(path)))
-            if progress and (done % 200 == 0 or done == total):
-                progress(done, total)
+        # Parsing allocates millions of objects and frees almost none: the cyclic garbage
+        # collector would keep re-scanning them (measured: ~25% of the cold index). They
+        # live as long as the workspace, so they are frozen out of later collections too.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for done, (key, path) in enumerate(files.items(), 1):
+                self._store(parse_migration_file(key, path, self.overlays.get(path)))
+                if progress and (done % 200 == 0 or done == total):
+                    progress(done, total)
+        finally:
+            gc.freeze()
+            if collecting:
+                gc.enable()
         self.timings["parse"] = time.perf_counter() - started
         self._graph = None
 

@@ -16,6 +16,12 @@ class SourceError(Exception):
 
 def decode_source(data: bytes) -> str:
     """Decode bytes using the encoding cookie or BOM, defaulting to UTF-8."""
+    head = data[:400].split(b"\n", 2)[:2]
+    if not data.startswith(b"\xef\xbb\xbf") and not any(b"coding" in line for line in head):
+        try:
+            return data.decode("utf-8")  # no cookie, no BOM: what nearly every file is
+        except UnicodeDecodeError:
+            pass  # reported with its position below
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
