@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from djmig.config import Config, load_pyproject
-from djmig.graph import MigrationGraph, build_graph
+from djmig.graph import MigrationGraph, build_graph, update_graph
 from djmig.index.discovery import WORKSPACE, Notice, Project, discover
 from djmig.index.migrations import MigrationFile, parse_migration_file
 from djmig.keys import MigrationKey
@@ -154,7 +154,15 @@ class Workspace:
             migration.class_span = old.class_span
         self._store(migration)
         if old is None or old.graph_facts() != migration.graph_facts():
-            self._invalidate_graph()
+            patched = (
+                old is not None
+                and self._graph is not None
+                and update_graph(self._graph, self.project, self.migrations, old, migration)
+            )
+            if patched:
+                self._graph_findings = None
+            else:
+                self._invalidate_graph()
         return True
 
     def reload(self) -> None:

@@ -52,10 +52,24 @@ class MigrationGraph:
     origins: dict[tuple[MigrationKey, MigrationKey], list[EdgeOrigin]] = field(default_factory=dict)
     dummies: dict[MigrationKey, list[EdgeOrigin]] = field(default_factory=dict)
     problems: list[GraphProblem] = field(default_factory=list)
-    uncertain_apps: set[str] = field(default_factory=set)
+    uncertain: dict[str, set[MigrationKey]] = field(default_factory=dict)
     replacements: dict[MigrationKey, list[MigrationKey]] = field(default_factory=dict)
     applied_replacements: set[MigrationKey] = field(default_factory=set)
+    first_latest_apps: set[str] = field(default_factory=set)
+    edges_by_migration: dict[MigrationKey, set[tuple[MigrationKey, MigrationKey]]] = field(
+        default_factory=dict
+    )
     _leaves: dict[str, list[MigrationKey]] | None = None
+    _stale_leaves: set[str] = field(default_factory=set)
+
+    @property
+    def uncertain_apps(self) -> set[str]:
+        """Apps whose edges are not all known: rules keep quiet about them."""
+        return {app for app, reasons in self.uncertain.items() if reasons}
+
+    def mark_uncertain(self, key: MigrationKey) -> None:
+        """``key``'s declarations make its app's graph uncertain."""
+        self.uncertain.setdefault(key.app_label, set()).add(key)
 
     @property
     def nodes(self) -> set[MigrationKey]:
@@ -74,15 +88,21 @@ class MigrationGraph:
         return list(self.origins.get((parent, child), ()))
 
     def _per_app(self) -> dict[str, list[MigrationKey]]:
-        if self._leaves is None:
+        if self._leaves is None or self._stale_leaves:
+            apps = None if self._leaves is None else self._stale_leaves
             leaves: dict[str, list[MigrationKey]] = {}
             for node, children in self.child_map.items():
-                if node in self.dummies:
-                    continue
                 app = node.app_label
+                if node in self.dummies or (apps is not None and app not in apps):
+                    continue
                 if all(child.app_label != app for child in children):
                     leaves.setdefault(app, []).append(node)
-            self._leaves = {app: sorted(keys) for app, keys in leaves.items()}
+            if self._leaves is None:
+                self._leaves = {}
+            for app in apps or ():
+                self._leaves.pop(app, None)
+            self._leaves.update({app: sorted(keys) for app, keys in leaves.items()})
+            self._stale_leaves = set()
         return self._leaves
 
     def leaf_nodes(self, app: str | None = None) -> list[MigrationKey]:
@@ -145,11 +165,12 @@ class _Builder:
         project: Project,
         migrations: Mapping[MigrationKey, MigrationFile],
         applied: Iterable[MigrationKey] | None,
+        graph: MigrationGraph | None = None,
     ) -> None:
         self.project = project
         self.migrations = migrations
         self.applied = set(applied or ())
-        self.result = MigrationGraph()
+        self.result = graph if graph is not None else MigrationGraph()
         self.parents = self.result.parent_map
         self.children = self.result.child_map
         self.origins = self.result.origins
@@ -203,6 +224,7 @@ class _Builder:
             self.origins[edge].append(origin)
         else:
             self.origins[edge] = [origin]
+        self.result.edges_by_migration.setdefault(origin.migration, set()).add(edge)
 
     def check_key(
         self, key: MigrationKey, current_app: str, origin: EdgeOrigin
@@ -213,7 +235,7 @@ class _Builder:
             if self.project.closed and app not in self.project.apps:
                 self.result.problems.append(GraphProblem("unknown-app", origin, key))
             else:
-                self.result.uncertain_apps.add(origin.migration.app_label)
+                self.result.mark_uncertain(origin.migration)
             return None
         if key.name not in (FIRST, LATEST) or key in self.parents:
             if app in self.unmigrated:
@@ -248,42 +270,53 @@ class _Builder:
                 continue  # BadMigrationError: not a migration (reported by DM106)
             loaded[key] = migration
             self.add_node(key)
-            if not migration.graph_complete:
-                result.uncertain_apps.add(key.app_label)
             if migration.replaces and migration.replaces_complete:
                 result.replacements[key] = [d.key for d in migration.replaces if d.key]
-            elif not migration.replaces_complete:
-                result.uncertain_apps.add(key.app_label)
+            for dependency in (*migration.dependencies, *migration.run_before):
+                target = self.resolve(dependency)
+                if target is not None and target.name in (FIRST, LATEST):
+                    result.first_latest_apps.add(target.app_label)
         # Internal (same app) dependencies first, so __first__ finds the right root.
         for key, migration in loaded.items():
-            for dependency in migration.dependencies:
-                parent = self.resolve(dependency)
-                if parent and parent.app_label == key.app_label and parent.name != FIRST:
-                    self.add_dependency(key, parent, EdgeOrigin(key, dependency, "dependencies"))
+            self.add_internal(key, migration)
         for key, migration in loaded.items():
-            for dependency in migration.dependencies:
-                parent = self.resolve(dependency)
-                if parent is None:
-                    result.uncertain_apps.add(key.app_label)
-                    continue
-                if parent.app_label == key.app_label:
-                    continue
-                origin = EdgeOrigin(key, dependency, "dependencies")
-                resolved = self.check_key(parent, key.app_label, origin)
-                if resolved is not None:
-                    self.add_dependency(key, resolved, origin)
-            for dependency in migration.run_before:
-                child = self.resolve(dependency)
-                if child is None:
-                    continue
-                origin = EdgeOrigin(key, dependency, "run_before")
-                resolved = self.check_key(child, key.app_label, origin)
-                if resolved is not None:
-                    self.add_dependency(resolved, key, origin)
+            self.add_external(key, migration)
         self.replace()
         self.report_missing()
         self.report_cycles()
         return result
+
+    def add_internal(self, key: MigrationKey, migration: MigrationFile) -> None:
+        """``MigrationLoader.add_internal_dependencies``."""
+        if not migration.graph_complete or not migration.replaces_complete:
+            self.result.mark_uncertain(key)
+        for dependency in migration.dependencies:
+            parent = self.resolve(dependency)
+            if parent and parent.app_label == key.app_label and parent.name != FIRST:
+                self.add_dependency(key, parent, EdgeOrigin(key, dependency, "dependencies"))
+
+    def add_external(self, key: MigrationKey, migration: MigrationFile) -> None:
+        """``MigrationLoader.add_external_dependencies``."""
+        result = self.result
+        for dependency in migration.dependencies:
+            parent = self.resolve(dependency)
+            if parent is None:
+                result.mark_uncertain(key)
+                continue
+            if parent.app_label == key.app_label:
+                continue
+            origin = EdgeOrigin(key, dependency, "dependencies")
+            resolved = self.check_key(parent, key.app_label, origin)
+            if resolved is not None:
+                self.add_dependency(key, resolved, origin)
+        for dependency in migration.run_before:
+            child = self.resolve(dependency)
+            if child is None:
+                continue
+            origin = EdgeOrigin(key, dependency, "run_before")
+            resolved = self.check_key(child, key.app_label, origin)
+            if resolved is not None:
+                self.add_dependency(resolved, key, origin)
 
     def replace(self) -> None:
         """The squash step of ``build_graph`` (``remove_replaced_nodes`` /
@@ -324,6 +357,50 @@ class _Builder:
                 self.add_edge(old, child, self.origins[replacement, child])
         self.remove_node(replacement)
 
+    def update(self, key: MigrationKey, old: MigrationFile, new: MigrationFile) -> bool:
+        """Replace ``old``'s edges by ``new``'s in place; False when only a full build can
+        tell (squashes, ``__first__``/``__latest__`` involved, a file appearing or leaving)."""
+        result = self.result
+        if result.replacements or old.replaces or new.replaces:
+            return False
+        if key.app_label in result.first_latest_apps or key not in self.parents:
+            return False
+        if False in (old.has_migration_class, new.has_migration_class):
+            return False
+        for dependency in (*old.dependencies, *old.run_before, *new.dependencies, *new.run_before):
+            target = self.resolve(dependency)
+            if target is not None and target.name in (FIRST, LATEST):
+                return False
+        touched = {key.app_label}
+        for edge in result.edges_by_migration.pop(key, ()):
+            if edge not in self.origins:
+                continue  # removed with a dummy node or a replaced node
+            touched |= {edge[0].app_label, edge[1].app_label}
+            remaining = [o for o in self.origins[edge] if o.migration != key]
+            if remaining:
+                self.origins[edge] = remaining
+                continue
+            del self.origins[edge]
+            self.children[edge[0]].discard(edge[1])
+            self.parents[edge[1]].discard(edge[0])
+        for dummy, origins in list(self.dummies.items()):
+            kept = [o for o in origins if o.migration != key]
+            if kept:
+                self.dummies[dummy] = kept
+            else:
+                self.remove_node(dummy)
+        result.uncertain.get(key.app_label, set()).discard(key)
+        result.problems = [p for p in result.problems if p.origin.migration != key]
+        self.add_internal(key, new)
+        self.add_external(key, new)
+        for parent, child in result.edges_by_migration.get(key, ()):
+            touched |= {parent.app_label, child.app_label}
+        result.problems = [p for p in result.problems if p.kind not in ("missing", "cycle")]
+        self.report_missing()
+        self.report_cycles()
+        result._stale_leaves |= touched
+        return True
+
     def report_missing(self) -> None:
         """``validate_consistency``: dummy nodes left after replacement are missing."""
         for key, origins in self.dummies.items():
@@ -331,7 +408,7 @@ class _Builder:
                 self.result.problems.append(GraphProblem("missing", origin, key))
                 if origin.migration.app_label == key.app_label:
                     # Which leaves the app has depends on what the dependency meant.
-                    self.result.uncertain_apps.add(key.app_label)
+                    self.result.mark_uncertain(origin.migration)
 
     def report_cycles(self) -> None:
         """``ensure_not_cyclic``, but every cycle: one per strongly connected component."""
@@ -375,6 +452,18 @@ def _has_cycle(
                 if indegree[child] == 0:
                     ready.append(child)
     return seen != len(indegree)
+
+
+def update_graph(
+    graph: MigrationGraph,
+    project: Project,
+    migrations: Mapping[MigrationKey, MigrationFile],
+    old: MigrationFile,
+    new: MigrationFile,
+) -> bool:
+    """Update ``graph`` in place for one file whose dependencies changed; False when it
+    must be rebuilt instead. The result equals ``build_graph`` on the new files."""
+    return _Builder(project, migrations, None, graph).update(new.key, old, new)
 
 
 def build_graph(

@@ -1,0 +1,76 @@
+"""An edit of one migration's dependencies updates the graph in place; the result must be
+exactly what a full ``build_graph`` gives on the same files."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from djmig.analysis import Workspace
+from djmig.graph import MigrationGraph, build_graph
+from helpers import app_migrations, make_project, migration
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+APPS = ("shop", "blog")
+NAMES = ("0001_initial", "0002_a", "0003_b", "0004_c")
+
+
+def snapshot(graph: MigrationGraph) -> dict:
+    return {
+        "nodes": sorted(graph.nodes),
+        "edges": graph.edges(),
+        "leaves": graph.leaf_nodes(),
+        "conflicts": graph.conflicts(),
+        "uncertain": sorted(graph.uncertain_apps),
+        "problems": sorted(
+            (p.kind, p.origin.migration, p.origin.attribute, p.target, p.cycle)
+            for p in graph.problems
+        ),
+    }
+
+
+dependency = st.tuples(st.sampled_from((*APPS, "ghost")), st.sampled_from((*NAMES, "0009_gone")))
+edit = st.tuples(st.sampled_from(APPS), st.sampled_from(NAMES), st.lists(dependency, max_size=3))
+
+
+@settings(max_examples=40, deadline=None)
+@given(edits=st.lists(edit, min_size=1, max_size=6))
+def test_dependency_edits_match_a_full_rebuild(edits: list) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        files: dict[str, str] = {}
+        for app in APPS:
+            chain = {
+                name: migration(deps=[(app, NAMES[i - 1])] if i else [])
+                for i, name in enumerate(NAMES)
+            }
+            files.update(app_migrations(app, chain))
+        root = make_project(Path(tmp), files)
+        workspace = Workspace(root)
+        workspace.load()
+        assert workspace.graph is not None
+        for app, name, deps in edits:
+            path = root / app / "migrations" / f"{name}.py"
+            workspace.update_file(path, migration(deps=deps))
+            full = build_graph(workspace.project, workspace.migrations)
+            assert snapshot(workspace.graph) == snapshot(full)
+
+
+def test_dependency_edit_patches_the_graph_instead_of_rebuilding(tmp_path: Path) -> None:
+    files = app_migrations(
+        "shop",
+        {
+            "0001_initial": migration(),
+            "0002_a": migration(deps=[("shop", "0001_initial")]),
+            "0002_b": migration(deps=[("shop", "0001_initial")]),
+        },
+    )
+    root = make_project(tmp_path, files)
+    workspace = Workspace(root)
+    workspace.load()
+    graph = workspace.graph
+    assert graph.conflicts() == {"shop": ["0002_a", "0002_b"]}
+    workspace.update_file(root / "shop/migrations/0002_b.py", migration(deps=[("shop", "0002_a")]))
+    assert workspace.graph is graph
+    assert graph.conflicts() == {}
+    assert snapshot(graph) == snapshot(build_graph(workspace.project, workspace.migrations))
