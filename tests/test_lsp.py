@@ -344,3 +344,149 @@ async def test_several_workspace_folders(bare_client: LanguageClient, tmp_path: 
     sku = first / "shop/migrations/0003_sku.py"
     await wait_until(bare_client, lambda: codes(bare_client, blog) and codes(bare_client, sku))
     assert codes(bare_client, blog) == ["DM102"]
+
+
+# -- code actions ---------------------------------------------------------------------------
+
+
+def apply_text_edits(text: str, edits) -> str:
+    """Apply LSP ``TextEdit``s (ASCII text: UTF-16 columns are characters)."""
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+
+    def offset(position: types.Position) -> int:
+        return offsets[position.line] + position.character
+
+    for edit_ in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
+        text = text[: offset(edit_.range.start)] + edit_.new_text + text[offset(edit_.range.end) :]
+    return text
+
+
+async def actions_at(client: LanguageClient, path: Path, line: int) -> list[types.CodeAction]:
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri(path)),
+            range=types.Range(
+                start=types.Position(line=line, character=0),
+                end=types.Position(line=line, character=0),
+            ),
+            context=types.CodeActionContext(
+                diagnostics=list(client.diagnostics.get(uri(path), []))
+            ),
+        )
+    )
+    return list(result or [])
+
+
+async def resolved(client: LanguageClient, action: types.CodeAction) -> types.WorkspaceEdit:
+    if action.edit is None:
+        action = await client.code_action_resolve_async(action)
+    assert action.edit is not None
+    return action.edit
+
+
+def edits_for(edit: types.WorkspaceEdit, target: str) -> list[types.TextEdit]:
+    if edit.changes:
+        return list(edit.changes.get(target, []))
+    return [
+        e
+        for change in edit.document_changes or []
+        if isinstance(change, types.TextDocumentEdit) and change.text_document.uri == target
+        for e in change.edits
+    ]
+
+
+async def test_add_reverse_noop_quick_fix(client: LanguageClient, project: Path):
+    sku = project / "shop/migrations/0003_sku.py"
+    await wait_until(client, lambda: "DM201" in codes(client, sku))
+    text = sku.read_text()
+    line, _ = position_of(text, "RunPython(forwards)")
+    actions = await actions_at(client, sku, line)
+    titles = [a.title for a in actions]
+    assert "Add reverse noop" in titles and "Ignore DM201 on this line" in titles
+    noop = next(a for a in actions if a.title == "Add reverse noop")
+    assert noop.is_preferred and noop.kind == types.CodeActionKind.QuickFix
+    assert noop.diagnostics[0].code == "DM201"
+    fixed = apply_text_edits(text, edits_for(await resolved(client, noop), uri(sku)))
+    assert "migrations.RunPython(forwards, migrations.RunPython.noop)" in fixed
+    sku.write_text(fixed)
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=uri(sku), type=types.FileChangeType.Changed)]
+        )
+    )
+    await wait_until(client, lambda: codes(client, sku) == ["DM101"])
+
+
+async def test_ignore_on_this_line_quick_fix(client: LanguageClient, project: Path):
+    sku = project / "shop/migrations/0003_sku.py"
+    await wait_until(client, lambda: "DM201" in codes(client, sku))
+    text = open_document(client, sku)
+    line, _ = position_of(text, "RunPython(forwards)")
+    action = next(
+        a for a in await actions_at(client, sku, line) if a.title == "Ignore DM201 on this line"
+    )
+    fixed = apply_text_edits(text, edits_for(await resolved(client, action), uri(sku)))
+    assert "# noqa: DM201" in fixed.splitlines()[line]
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri(sku), version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=fixed)],
+        )
+    )
+    await wait_until(client, lambda: codes(client, sku) == ["DM101"])
+
+
+async def test_create_merge_migration_quick_fix(client: LanguageClient, project: Path):
+    price = project / "shop/migrations/0003_price.py"
+    await wait_until(client, lambda: codes(client, price) == ["DM101"])
+    line, _ = position_of(price.read_text(), "class Migration")
+    actions = await actions_at(client, price, line)
+    merge = next(a for a in actions if a.title.startswith("Create merge migration"))
+    assert merge.title == "Create merge migration 0004_merge_0003_price_0003_sku"
+    edit = await resolved(client, merge)
+    created = [c for c in edit.document_changes or [] if isinstance(c, types.CreateFile)]
+    target = project / "shop/migrations/0004_merge_0003_price_0003_sku.py"
+    assert [c.uri for c in created] == [uri(target)]
+    target.write_text(apply_text_edits("", edits_for(edit, uri(target))))
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=uri(target), type=types.FileChangeType.Created)]
+        )
+    )
+    await wait_until(client, lambda: codes(client, price) == [])
+    assert "('shop', '0003_price')" in target.read_text()
+
+
+async def test_merge_without_file_creation_support_runs_a_command(
+    bare_client: LanguageClient, project: Path
+):
+    capabilities = client_capabilities("neovim")
+    capabilities.workspace.workspace_edit.resource_operations = []
+    await start(bare_client, project, capabilities)
+    price = project / "shop/migrations/0003_price.py"
+    await wait_until(bare_client, lambda: codes(bare_client, price) == ["DM101"])
+    line, _ = position_of(price.read_text(), "class Migration")
+    merge = next(
+        a
+        for a in await actions_at(bare_client, price, line)
+        if a.title.startswith("Create merge migration")
+    )
+    assert isinstance(merge, types.Command) and merge.command == "djmig.createMergeMigration"
+    written = await bare_client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=merge.command, arguments=merge.arguments)
+    )
+    assert Path(written).name == "0004_merge_0003_price_0003_sku.py" and Path(written).is_file()
+    await wait_until(bare_client, lambda: codes(bare_client, price) == [])
+
+
+async def test_show_graph_command(bare_client: LanguageClient, project: Path):
+    await start(bare_client, project, client_capabilities("neovim"))
+    price = project / "shop/migrations/0003_price.py"
+    await wait_until(bare_client, lambda: codes(bare_client, price) == ["DM101"])
+    graph = await bare_client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="djmig.showGraph", arguments=[uri(project), "json"])
+    )
+    assert '"leaf_nodes"' in graph and "0003_price" in graph

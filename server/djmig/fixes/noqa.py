@@ -1,8 +1,10 @@
 """Every finding: "Ignore DMxxx on this line" adds ``# noqa: DMxxx`` to its first line.
 
 An existing ``# noqa: DM101`` becomes ``# noqa: DM101, DM201``; a bare ``# noqa`` already
-silences everything. No comment is added where the line ends inside a string or in a
-backslash continuation: it would not be a comment there.
+silences everything. djmig reads ``noqa`` only at the start of a comment, so another
+comment on the line is kept after it: ``# noqa: DM201  # backfill``. No comment is added
+where the line ends inside a string or in a backslash continuation: it would not be a
+comment there.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import io
 import tokenize
 
 from djmig.fixes.edits import split_lines
-from djmig.index.migrations import _NOQA
+from djmig.index.migrations import NOQA
 
 
 def _line_end(source: str, line: int) -> tuple[bool, tokenize.TokenInfo | None]:
@@ -40,14 +42,18 @@ def add_noqa(source: str, line: int, code: str) -> str | None:
     if not commentable:
         return None
     text = lines[line]
-    body = text.rstrip("\r\n")
-    match = _NOQA.search(comment.string) if comment else None
-    if comment is None or match is None:
+    if comment is None:
+        body = text.rstrip("\r\n")
         lines[line] = f"{body.rstrip()}  # noqa: {code}{text[len(body) :]}"
-    else:
-        codes = match.group("codes")
-        if codes is None or code in codes.upper().replace(",", " ").split():
-            return None
-        at = comment.start[1] + match.end("codes")
-        lines[line] = f"{text[:at]}, {code}{text[at:]}"
+        return "".join(lines)
+    at = comment.start[1]
+    match = NOQA.match(comment.string)
+    if match is None:
+        lines[line] = f"{text[:at]}# noqa: {code}  {text[at:]}"
+        return "".join(lines)
+    codes = match.group("codes")
+    if codes is None or code in codes.upper().replace(",", " ").split():
+        return None
+    at += match.end("codes")
+    lines[line] = f"{text[:at]}, {code}{text[at:]}"
     return "".join(lines)

@@ -28,7 +28,7 @@ _SWAPPABLE = {
     "django.db.migrations.swappable_dependency",
     "django.db.migrations.migration.swappable_dependency",
 }
-_NOQA = re.compile(
+NOQA = re.compile(
     r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:[,\s]+[A-Za-z]+[0-9]+)*))?", re.IGNORECASE
 )
 
@@ -133,7 +133,7 @@ def parse_noqa(text: str) -> dict[int, frozenset[str] | None]:
     except (tokenize.TokenError, SyntaxError):
         return result
     for number, comment in comments:
-        match = _NOQA.match(comment)
+        match = NOQA.match(comment)
         if match:
             codes = match.group("codes")
             result[number] = (

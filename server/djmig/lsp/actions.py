@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from djmig.analysis import Workspace
+from djmig.index.source import SourceError, read_source
 from djmig.keys import SourceLines
 from djmig.lsp.convert import path_to_uri, to_range, uri_to_path
 from djmig.rules import Finding
@@ -32,8 +33,8 @@ def _source(ls: DjmigServer, uri: str, path: Path) -> str | None:
     if document is not None:
         return document.source
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return read_source(path)
+    except SourceError:
         return None
 
 
@@ -57,10 +58,10 @@ def _creates_files(fix: Fix) -> bool:
 
 
 def _can_create(ls: DjmigServer) -> bool:
+    """Resource operations only exist in ``documentChanges``: a client that lists ``create``
+    applies them (Neovim does, without declaring ``documentChanges`` itself)."""
     operations = ls.client_supports("workspace.workspace_edit.resource_operations") or []
-    return "create" in operations and bool(
-        ls.client_supports("workspace.workspace_edit.document_changes")
-    )
+    return "create" in operations
 
 
 def workspace_edit(ls: DjmigServer, fix: Fix) -> types.WorkspaceEdit:
@@ -93,19 +94,21 @@ def workspace_edit(ls: DjmigServer, fix: Fix) -> types.WorkspaceEdit:
     return types.WorkspaceEdit(changes=changes)
 
 
-def _action(ls: DjmigServer, uri: str, finding: Finding, fix: Fix, lazy: bool) -> types.CodeAction:
+def _action(
+    ls: DjmigServer, uri: str, finding: Finding, fix: Fix, lazy: bool
+) -> types.CodeAction | types.Command:
+    if _creates_files(fix) and not _can_create(ls):
+        # A plain command: lsprotocol (and so pygls clients) reads any action carrying a
+        # ``command`` as a Command anyway.
+        app_label = next((d["app_label"] for d in finding.fixes if "app_label" in d), None)
+        return types.Command(title=fix.title, command=CREATE_MERGE, arguments=[uri, app_label])
     action = types.CodeAction(
         title=fix.title,
         kind=types.CodeActionKind.QuickFix,
         diagnostics=[ls.diagnostics(uri, [finding])[0]],
         is_preferred=fix.is_preferred or None,
     )
-    if _creates_files(fix) and not _can_create(ls):
-        app_label = next((d["app_label"] for d in finding.fixes if "app_label" in d), None)
-        action.command = types.Command(
-            title=fix.title, command=CREATE_MERGE, arguments=[uri, app_label]
-        )
-    elif lazy:
+    if lazy:
         action.data = {
             "uri": uri,
             "code": finding.code,
@@ -120,7 +123,7 @@ def _action(ls: DjmigServer, uri: str, finding: Finding, fix: Fix, lazy: bool) -
 
 def code_actions(
     ls: DjmigServer, workspace: Workspace, uri: str, path: Path, findings: list[Finding]
-) -> list[types.CodeAction]:
+) -> list[types.CodeAction | types.Command]:
     resolve = ls.client_supports("text_document.code_action.resolve_support.properties") or []
     lazy = "edit" in resolve
     result = []

@@ -49,11 +49,10 @@ def from_range(range_: types.Range, lines: SourceLines, encoding: str) -> Span:
     )
 
 
-def overlaps(a: Span, b: Span) -> bool:
-    return (a.start_line, a.start_col) <= (b.end_line, b.end_col) and (
-        b.start_line,
-        b.start_col,
-    ) <= (a.end_line, a.end_col)
+def same_lines(a: Span, b: Span) -> bool:
+    """Whether the spans share a line: a cursor anywhere on a finding's lines offers its
+    fixes, as editors expect of a quick-fix menu."""
+    return a.start_line <= b.end_line and b.start_line <= a.end_line
 
 
 def to_diagnostic(

@@ -28,7 +28,7 @@ from djmig.analysis import Workspace
 from djmig.config import Config, load_pyproject, merge
 from djmig.keys import SourceLines
 from djmig.lsp import actions
-from djmig.lsp.convert import from_range, overlaps, path_to_uri, to_diagnostic, uri_to_path
+from djmig.lsp.convert import from_range, path_to_uri, same_lines, to_diagnostic, uri_to_path
 from djmig.rules import Finding
 
 logger = logging.getLogger(__name__)
@@ -424,7 +424,9 @@ def workspace_diagnostic(
         code_action_kinds=[types.CodeActionKind.QuickFix], resolve_provider=True
     ),
 )
-def code_action(ls: DjmigServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+def code_action(
+    ls: DjmigServer, params: types.CodeActionParams
+) -> list[types.CodeAction | types.Command]:
     uri = params.text_document.uri
     path = uri_to_path(uri)
     workspace = ls.workspace_for(path) if path else None
@@ -432,7 +434,7 @@ def code_action(ls: DjmigServer, params: types.CodeActionParams) -> list[types.C
         return []
     lines = ls.lines_of(path)
     wanted = from_range(params.range, lines, ls.encoding)
-    findings = [f for f in ls.current.get(uri, []) if overlaps(f.span, wanted)]
+    findings = [f for f in ls.current.get(uri, []) if same_lines(f.span, wanted)]
     return actions.code_actions(ls, workspace, uri, path, findings)
 
 

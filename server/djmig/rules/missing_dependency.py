@@ -52,7 +52,8 @@ def check(ctx: Context) -> Iterator[Finding]:
                     fixes.append({"fix": "replace-dependency", "key": list(leaf), "why": "leaf"})
             for name in difflib.get_close_matches(target.name, names, n=1, cutoff=0.6):
                 candidate = [target.app_label, name]
-                if candidate not in (f["key"] for f in fixes) and name != origin.migration.name:
+                closest = (target.app_label, name)
+                if candidate not in (f["key"] for f in fixes) and closest != origin.migration:
                     fixes.append({"fix": "replace-dependency", "key": candidate, "why": "closest"})
         word = "parent" if origin.attribute == "dependencies" else "child"
         yield RULE.finding(
