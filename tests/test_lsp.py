@@ -490,3 +490,38 @@ async def test_show_graph_command(bare_client: LanguageClient, project: Path):
         types.ExecuteCommandParams(command="djmig.showGraph", arguments=[uri(project), "json"])
     )
     assert '"leaf_nodes"' in graph and "0003_price" in graph
+
+
+async def test_bad_files_and_documents_outside_the_workspace(
+    client: LanguageClient, project: Path, tmp_path: Path
+):
+    sku = project / "shop/migrations/0003_sku.py"
+    (project / "shop/migrations/0005_latin.py").write_bytes(b"x = '\xe9t\xe9'\n")
+    await wait_until(client, lambda: "DM201" in codes(client, sku))
+    outside = tmp_path / "elsewhere" / "0001_initial.py"
+    outside.parent.mkdir()
+    outside.write_text("class Migration(:\n")
+    open_document(client, outside)
+    edit(client, outside, 2, 0, 0, 0, "# still broken\n")
+    # The server keeps serving: a request after all that is answered.
+    line, _ = position_of(sku.read_text(), "RunPython(forwards)")
+    assert any(a.title == "Add reverse noop" for a in await actions_at(client, sku, line))
+    assert uri(outside) not in client.diagnostics
+
+
+async def test_deleting_an_open_file(client: LanguageClient, project: Path):
+    sku = project / "shop/migrations/0003_sku.py"
+    price = project / "shop/migrations/0003_price.py"
+    await wait_until(client, lambda: codes(client, price) == ["DM101"])
+    open_document(client, sku)
+    sku.unlink()
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=uri(sku), type=types.FileChangeType.Deleted)]
+        )
+    )
+    # The editor still holds the buffer: it stays in the graph until closed.
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri(sku)))
+    )
+    await wait_until(client, lambda: codes(client, price) == [] and codes(client, sku) == [])
