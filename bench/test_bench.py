@@ -112,3 +112,26 @@ def test_bench_check_smoke(tmp_path: Path) -> None:
     assert all(len(m["samples"]) == 1 for m in result["measurements"].values())
     assert result["facts"]["djmig"]["imports_django"] is False
     assert result["facts"]["djmig"]["leaves"] == 2
+
+
+def test_bench_lsp_smoke(tmp_path: Path) -> None:
+    """One short LSP session of ``bench_lsp.py``: every row is measured (values not checked)."""
+    import bench_lsp
+
+    out = tmp_path / "lsp.json"
+    argv = ["--apps", "5", "--migrations", "10", "--seed", "8", "--runs", "1"]
+    argv += ["--keystrokes", "2", "--pause", "0", "--python", sys.executable]
+    assert bench_lsp.main([*argv, "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result["measurements"]) == set(bench_lsp.STARTUP)
+    assert set(result["keystrokes"]) == set(bench_lsp.KEYSTROKES)
+    assert all(k["n"] == 2 for k in result["keystrokes"].values())
+    assert set(result["budgets"]) >= {"first_complete_median_s", "run_python_p95_s"}
+    assert result["facts"]["unexpected_publishes"] == []
+    assert result["facts"]["exit_codes"] == [0, 0]
+    assert sorted(result["expected_diagnostics"].values()) == [
+        ["DM101"],
+        ["DM101"],
+        ["DM102"],
+        ["DM201"],
+    ]
