@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import stat
 import tokenize
 from pathlib import Path
@@ -36,14 +37,23 @@ def decode_source(data: bytes) -> str:
 
 
 def read_source(path: Path) -> str:
+    """The decoded text of ``path``; ``SourceError`` for anything but a readable regular
+    file (a FIFO is opened non-blocking and refused, never waited on)."""
     try:
-        status = path.stat()
-        if not stat.S_ISREG(status.st_mode):
-            raise SourceError("not a regular file")
-        size = status.st_size
-        if size > MAX_SOURCE_BYTES:
-            raise SourceError(f"file is too large to analyse ({size} bytes)")
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise SourceError(f"cannot read file: {exc.strerror or exc}") from None
-    return decode_source(data)
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise SourceError("not a regular file")
+        if status.st_size > MAX_SOURCE_BYTES:
+            raise SourceError(f"file is too large to analyse ({status.st_size} bytes)")
+        chunks = []
+        while chunk := os.read(fd, max(status.st_size, 65536)):
+            chunks.append(chunk)
+    except OSError as exc:
+        raise SourceError(f"cannot read file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    return decode_source(b"".join(chunks))
