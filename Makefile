@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.djmig-installed
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench clean clients-deps vscode-extension
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# editors for tests/test_real_clients.py (apt, pip, npm; cached under .cache/clients)
+clients-deps:
+	bash scripts/install-test-deps.sh
+
+# the VS Code extension: ESLint, tsc, unit tests, then the .vsix the e2e test installs
+vscode-extension: clients-deps
+	cd vscode-extension && npm run -s test && npm run -s package
+
+pytest: $(STAMP) clients-deps vscode-extension
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test: lint typecheck pytest
