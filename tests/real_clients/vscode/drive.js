@@ -145,6 +145,7 @@ async function openFile(page, relative) {
     await page.screenshot({ path: path.join(OUT, 'after-fix.png') });
 
     // 4. djmig: Show Migration Graph renders the graph in a webview.
+    await runCommand(page, 'View: Close Panel');
     await runCommand(page, 'djmig: Show Migration Graph');
     let nodes = 0;
     const graphDeadline = Date.now() + T;
