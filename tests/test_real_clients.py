@@ -291,6 +291,8 @@ def test_vscode(tmp_path: Path) -> None:
     assert result["open_editors"] == 0
     assert any("Add reverse noop" in title for title in result["quickfix_menu"])
     assert result["graph_nodes"] > 20
+    merges = sorted(p.name for p in (root / "catalog" / "migrations").glob("0004_merge_*.py"))
+    assert len(merges) == 1 and merges[0].startswith(result["merge_tab"].split()[0][:11])
     assert_fixed(root)
     assert (out / "quickfix.png").stat().st_size > 10_000
     # the server chose pull diagnostics for VS Code (push as well would duplicate them)

@@ -145,7 +145,7 @@ async function openFile(page, relative) {
     await page.screenshot({ path: path.join(OUT, 'after-fix.png') });
 
     // 4. djmig: Show Migration Graph renders the graph in a webview.
-    await runCommand(page, 'View: Close Panel');
+    await page.keyboard.press('Control+J'); // hide the panel: more room for the graph
     await runCommand(page, 'djmig: Show Migration Graph');
     let nodes = 0;
     const graphDeadline = Date.now() + T;
@@ -159,6 +159,19 @@ async function openFile(page, relative) {
     result.graph_nodes = nodes;
     if (nodes === 0) throw new Error('the migration graph webview shows no node');
     await page.screenshot({ path: path.join(OUT, 'graph.png') });
+
+    // 5. djmig: Create Merge Migration writes and opens catalog's merge migration.
+    await runCommand(page, 'djmig: Create Merge Migration');
+    const merge = page.locator('.tab.active', { hasText: '_merge_' });
+    await merge.waitFor({ timeout: T });
+    result.merge_tab = await merge.innerText();
+    step('merge', result.merge_tab);
+
+    // 6. djmig: Restart Server brings the server (and the status-bar item) back.
+    await runCommand(page, 'djmig: Restart Server');
+    await page.locator('.statusbar-item', { hasText: 'djmig' }).locator('.codicon-check').waitFor({ timeout: T });
+    result.status = await page.locator('.statusbar-item', { hasText: 'djmig' }).first().getAttribute('aria-label');
+    step('restarted', result.status);
     result.ok = true;
   } catch (e) {
     result.error = String(e).slice(0, 3000);
