@@ -173,6 +173,24 @@ def test_emacs_eglot(tmp_path: Path) -> None:
     assert_fixed(root)
 
 
+def test_emacs_config_compiles_without_warnings(tmp_path: Path) -> None:
+    emacs = need("/usr/bin/emacs", "Emacs")
+    source = tmp_path / "djmig.el"
+    shutil.copy(REPO / "clients" / "emacs" / "djmig.el", source)
+    setup = (
+        "(progn (require 'package) (package-initialize) (require 'eglot)"
+        " (setq byte-compile-error-on-warn t))"
+    )
+    proc = subprocess.run(
+        [emacs, "--batch", "--eval", setup, "-f", "batch-byte-compile", source],
+        env=editor_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0 and (tmp_path / "djmig.elc").exists(), proc.stderr
+
+
 # -- VS Code -------------------------------------------------------------------------------------
 
 
@@ -291,6 +309,8 @@ def test_vscode(tmp_path: Path) -> None:
     assert result["open_editors"] == 0
     assert any("Add reverse noop" in title for title in result["quickfix_menu"])
     assert result["graph_nodes"] > 20
+    # the extension found the project's .venv (no djmig.serverPath, no Python extension)
+    assert f"{root}/.venv/bin/djmig" in result["status"]
     merges = sorted(p.name for p in (root / "catalog" / "migrations").glob("0004_merge_*.py"))
     assert len(merges) == 1 and merges[0].startswith(result["merge_tab"].split()[0][:11])
     assert_fixed(root)

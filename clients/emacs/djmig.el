@@ -20,8 +20,9 @@ Nil: the project's .venv/bin/djmig or venv/bin/djmig, else djmig on
   :type '(choice (const :tag "Discover" nil) (repeat string)))
 
 (defcustom djmig-initialization-options nil
-  "Options overriding [tool.djmig] in pyproject.toml, as a plist:
-:select, :ignore, :severity, :exclude, :settingsModule, :interpreter, :databaseUrl."
+  "Options overriding [tool.djmig] in pyproject.toml, as a plist.
+Keys: :select, :ignore, :severity, :exclude, :settingsModule,
+:interpreter, :databaseUrl."
   :type 'plist)
 
 (defun djmig-project-root (&optional dir)
@@ -70,6 +71,12 @@ else with pyproject.toml."
                '((python-mode python-ts-mode) . djmig-eglot-contact)))
 
 ;;;; lsp-mode (runs beside another Python server: :add-on? t)
+
+(declare-function lsp-register-client "lsp-mode")
+(declare-function make-lsp-client "lsp-mode")
+(declare-function lsp-stdio-connection "lsp-mode")
+(declare-function lsp-activate-on "lsp-mode")
+(declare-function lsp-workspace-root "lsp-mode")
 
 (with-eval-after-load 'lsp-mode
   (when (fboundp 'lsp-register-client)
