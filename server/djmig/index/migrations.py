@@ -72,6 +72,22 @@ class Operation:
         return keyword in self.kwargs or len(self.args) > position
 
 
+#: Manager attributes through which a function uses a model class (DM207).
+MANAGER_ATTRIBUTES = frozenset({"objects", "_default_manager", "_base_manager"})
+
+
+@dataclass
+class FunctionFacts:
+    """What a module-level function does with names: the imports in its body (bound name
+    to dotted target; relative ones keep their leading dots), the names it binds itself
+    (parameters, assignments), and the dotted names it uses with a model manager
+    (``Product.objects``), each with the span of the use."""
+
+    imports: dict[str, str] = field(default_factory=dict)
+    bound: frozenset[str] = frozenset()
+    manager_uses: list[tuple[str, Span]] = field(default_factory=list)
+
+
 @dataclass
 class MigrationFile:
     key: MigrationKey
@@ -90,7 +106,9 @@ class MigrationFile:
     operations: list[Operation] = field(default_factory=list)
     operations_complete: bool = True
     functions: dict[str, Span] = field(default_factory=dict)
+    function_facts: dict[str, FunctionFacts] = field(default_factory=dict)
     imports: dict[str, str] = field(default_factory=dict)
+    relative_imports: dict[str, str] = field(default_factory=dict)
     noqa: dict[int, frozenset[str] | None] = field(default_factory=dict)
     lines: SourceLines = field(default_factory=lambda: SourceLines(""))
 
@@ -158,13 +176,7 @@ class _Parser:
         )
 
     def qualify(self, dotted: str | None) -> str | None:
-        if dotted is None:
-            return None
-        head, _, rest = dotted.partition(".")
-        target = self.m.imports.get(head)
-        if target is None:
-            return dotted
-        return f"{target}.{rest}" if rest else target
+        return qualify(dotted, self.m.imports)
 
     def run(self, tree: ast.Module) -> None:
         migration_class: ast.ClassDef | None = None
@@ -188,8 +200,13 @@ class _Parser:
                         has_binding = None
                     elif (alias.asname or alias.name) == "Migration":
                         has_binding = True
+                    elif alias.name != "*":
+                        self.m.relative_imports[alias.asname or alias.name] = _from_target(
+                            stmt, alias.name
+                        )
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.m.functions[stmt.name] = self.span(stmt)
+                self.m.function_facts[stmt.name] = self.function_facts(stmt)
             elif isinstance(stmt, ast.ClassDef) and stmt.name == "Migration":
                 migration_class = stmt
                 has_binding = True
@@ -209,6 +226,36 @@ class _Parser:
                 self.m.operations_complete = False
             return
         self.read_class(migration_class)
+
+    def function_facts(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionFacts:
+        facts = FunctionFacts()
+        arguments = function.args
+        bound = {
+            a.arg
+            for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                      arguments.vararg, arguments.kwarg)
+            if a is not None
+        }  # fmt: skip
+        for node in ast.walk(function):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                bound.add(node.id)
+            elif isinstance(node, ast.Attribute) and node.attr in MANAGER_ATTRIBUTES:
+                dotted = dotted_name(node.value)
+                if dotted is not None:
+                    facts.manager_uses.append((dotted, self.span(node)))
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        facts.imports[alias.asname] = alias.name
+                    else:
+                        head = alias.name.partition(".")[0]
+                        facts.imports[head] = head
+            elif isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    if alias.name != "*":
+                        facts.imports[alias.asname or alias.name] = _from_target(node, alias.name)
+        facts.bound = frozenset(bound)
+        return facts
 
     def read_class(self, cls: ast.ClassDef) -> None:
         header_end = cls.col_offset + len("class Migration")
@@ -325,6 +372,25 @@ class _Parser:
         return Operation(
             kind, qualname, value.args, value.kwargs, span, self.span(node.func), value.has_star
         )
+
+
+def qualify(dotted: str | None, imports: dict[str, str]) -> str | None:
+    """``dotted`` with its first name replaced by what ``imports`` bound it to."""
+    if dotted is None:
+        return None
+    head, _, rest = dotted.partition(".")
+    target = imports.get(head)
+    if target is None:
+        return dotted
+    return f"{target}.{rest}" if rest else target
+
+
+def _from_target(node: ast.ImportFrom, name: str) -> str:
+    """``from MODULE import name``'s target; relative modules keep their leading dots."""
+    module = "." * node.level + (node.module or "")
+    if not module:
+        return name
+    return f"{module}{name}" if module.endswith(".") else f"{module}.{name}"
 
 
 def parse_migration_source(key: MigrationKey, path: Path, text: str) -> MigrationFile:
