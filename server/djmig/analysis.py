@@ -9,6 +9,7 @@ only for re-parsed files. ``analyze_workspace`` is the one-shot form.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import logging
 import time
@@ -23,6 +24,7 @@ from djmig.index.discovery import WORKSPACE, Notice, Project, discover
 from djmig.index.migrations import MigrationFile, parse_migration_file
 from djmig.keys import MigrationKey
 from djmig.rules import RULES, Context, Finding, Rule, Severity
+from djmig.state import StateEngine
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,8 @@ class Workspace:
         self._reported: dict[Path, None] = {}  # ordered set
         self._graph: MigrationGraph | None = None
         self._graph_findings: list[Finding] | None = None
+        self._state: StateEngine | None = None
+        self._app_findings: dict[str, list[Finding]] = {}  # per app label; absent: stale
         self.rule_errors: list[str] = []
         self.timings: dict[str, float] = {}
 
@@ -94,9 +98,10 @@ class Workspace:
             if collecting:
                 gc.enable()
         self.timings["parse"] = time.perf_counter() - started
-        self._graph = None
+        self._invalidate_graph()
 
     def _store(self, migration: MigrationFile) -> None:
+        self._forget_app_state(migration.key.app_label)
         self.files[migration.path] = migration.key
         self.migrations[migration.key] = migration
         self._file_findings.pop(migration.key, None)
@@ -105,6 +110,7 @@ class Workspace:
             self._reported[migration.path] = None
 
     def _forget(self, migration: MigrationFile) -> None:
+        self._forget_app_state(migration.key.app_label)
         del self.migrations[migration.key]
         self.files.pop(migration.path, None)
         self._file_findings.pop(migration.key, None)
@@ -161,6 +167,9 @@ class Workspace:
             )
             if patched:
                 self._graph_findings = None
+                if self._state is not None:
+                    for app in self._state.graph_changed(self.graph, key):
+                        self._app_findings.pop(app, None)
             else:
                 self._invalidate_graph()
         return True
@@ -175,6 +184,14 @@ class Workspace:
     def _invalidate_graph(self) -> None:
         self._graph = None
         self._graph_findings = None
+        self._state = None
+        self._app_findings.clear()
+
+    def _forget_app_state(self, app_label: str) -> None:
+        """A file of the app changed: its model states and per-app findings are stale."""
+        if self._state is not None:
+            self._state.invalidate([app_label])
+        self._app_findings.pop(app_label, None)
 
     # -- analysis ---------------------------------------------------------------------------
 
@@ -186,11 +203,21 @@ class Workspace:
             self.timings["graph"] = time.perf_counter() - started
         return self._graph
 
+    @property
+    def state(self) -> StateEngine:
+        """Model states along the graph, cached per app."""
+        if self._state is None:
+            self._state = StateEngine(self.project, self.migrations, self.graph)
+        return self._state
+
+    def _context(self) -> Context:
+        return Context(self.project, self.migrations, self.graph, self.state)
+
     def _enabled_rules(self, scope: str) -> Iterable[Rule]:
         for rule in RULES:
             if not self.config.enabled(rule.code):
                 continue
-            if (rule.check_file if scope == "file" else rule.check_project) is not None:
+            if getattr(rule, f"check_{scope}") is not None:
                 yield rule
 
     def _run(
@@ -217,7 +244,7 @@ class Workspace:
 
     def _project_findings(self) -> list[Finding]:
         if self._graph_findings is None:
-            context = Context(self.project, self.migrations, self.graph)
+            context = self._context()
             findings: list[Finding] = []
             for rule in self._enabled_rules("project"):
                 assert rule.check_project is not None
@@ -225,11 +252,26 @@ class Workspace:
             self._graph_findings = findings
         return self._graph_findings
 
+    def _app_rule_findings(self) -> list[Finding]:
+        """Per-app rules on the workspace's apps whose findings are stale."""
+        rules = list(self._enabled_rules("app"))
+        context = self._context()
+        for label, app in self.project.apps.items():
+            if app.origin != WORKSPACE or label in self._app_findings:
+                continue
+            found: list[Finding] = []
+            for rule in rules:
+                assert rule.check_app is not None
+                found += self._run(rule, functools.partial(rule.check_app, context), label)
+            self._app_findings[label] = found
+        return [f for found in self._app_findings.values() for f in found]
+
     def analyze(self) -> Analysis:
         started = time.perf_counter()
         self._run_file_rules()
         raw = [f for found in self._file_findings.values() for f in found]
         raw += self._project_findings()
+        raw += self._app_rule_findings()
         findings = sorted(
             (self._finalize(f) for f in raw if self._visible(f)), key=Finding.sort_key
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from djmig.keys import Span
+from djmig.state import StateEngine
 
 if TYPE_CHECKING:
     from djmig.graph import MigrationGraph
@@ -55,15 +56,26 @@ class Finding:
 
 @dataclass
 class Context:
-    """What project-wide rules see."""
+    """What project-wide and per-app rules see. ``state`` (the model states along the
+    graph) is built on first use unless a cached engine is given."""
 
     project: Project
     migrations: Mapping[MigrationKey, MigrationFile]
     graph: MigrationGraph
+    state_engine: StateEngine | None = field(default=None, repr=False)
+
+    @property
+    def state(self) -> StateEngine:
+        if self.state_engine is None:
+            self.state_engine = StateEngine(self.project, self.migrations, self.graph)
+        return self.state_engine
 
 
 FileCheck = Callable[["MigrationFile"], Iterator[Finding]]
 ProjectCheck = Callable[[Context], Iterator[Finding]]
+AppCheck = Callable[[Context, str], Iterator[Finding]]
+"""Findings in the migrations of one app (the label); run again only when that app's
+migrations or the graph around them change."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,7 @@ class Rule:
     doc: str
     check_file: FileCheck | None = None
     check_project: ProjectCheck | None = None
+    check_app: AppCheck | None = None
 
     @property
     def summary(self) -> str:
