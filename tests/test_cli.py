@@ -470,7 +470,7 @@ def test_graph_mermaid(graph_project: Path) -> None:
 # -- rules and explain ----------------------------------------------------------------------
 
 
-ALL_CODES = ["DM101", "DM102", "DM103", "DM104", "DM105", "DM106", "DM201", "DM202"]
+ALL_CODES = ["DM101", "DM102", "DM103", "DM104", "DM105", "DM106", "DM201", "DM202", "DM204"]
 
 
 def test_rules_lists_every_rule_with_name_and_severity(project: Path) -> None:
@@ -510,6 +510,7 @@ SHOPSITE_FINDINGS = [
     ("accounts/migrations/0001_squashed_0002_address.py", "DM105", "class Migration", None),
     ("accounts/migrations/0003_user_loyalty_points.py", "DM104",
      '("loyalty", "0002_member_points")', None),
+    ("accounts/migrations/0003_user_loyalty_points.py", "DM204", "migrations.AddField(", None),
     ("catalog/migrations/0003_product_sku.py", "DM101", "class Migration", None),
     ("catalog/migrations/0003_product_weight_grams.py", "DM101", "class Migration", None),
     ("catalog/migrations/utils.py", "DM106", None, None),
@@ -539,7 +540,7 @@ def test_shopsite_example_reports_every_rule_where_its_comments_say(tmp_path: Pa
             raise AssertionError(f"{needle!r} not in {path}")
     assert [f[:4] for f in findings] == expected
     assert set(ALL_CODES) == {f[3] for f in findings}
-    assert summary == "Found 10 problems (7 errors, 2 warnings, 1 hint)."
+    assert summary == "Found 11 problems (7 errors, 3 warnings, 1 hint)."
     # Each file says in its leading comment what djmig reports there.
     for path, code, _, _ in SHOPSITE_FINDINGS:
         header = (SHOPSITE / path).read_text().split("\n\n")[0]

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from djmig.rules import (
+    alter_to_not_null,
+    backward_incompatible_operation,
     circular_dependency,
     invalid_migration_module,
     irreversible_run_python,
     irreversible_run_sql,
     missing_dependency,
     multiple_leaf_nodes,
+    not_null_on_existing_table,
+    not_null_without_default,
+    run_python_model_import,
     squash_leftovers,
     unknown_app_dependency,
 )
@@ -23,6 +28,11 @@ RULES: tuple[Rule, ...] = (
     invalid_migration_module.RULE,
     irreversible_run_python.RULE,
     irreversible_run_sql.RULE,
+    not_null_without_default.RULE,
+    not_null_on_existing_table.RULE,
+    alter_to_not_null.RULE,
+    backward_incompatible_operation.RULE,
+    run_python_model_import.RULE,
 )
 BY_CODE = {rule.code: rule for rule in RULES}
 

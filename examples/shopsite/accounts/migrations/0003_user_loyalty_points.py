@@ -3,6 +3,10 @@
 # User.loyalty_points, but this migration still depends on it: Django fails with
 # "NodeNotFoundError ... ('loyalty', '0002_member_points')" before running anything.
 #
+# djmig: DM204 not-null-on-existing-table on the AddField: loyalty_points is NOT NULL with
+# a default on the existing accounts_user table. Django drops the column default once the
+# rows are filled, so servers still running the previous release cannot create users.
+#
 # Not reported: the RunPython below has a reverse function.
 # Depending on ("accounts", "0002_address"), which the squashed migration replaces, is fine.
 from django.db import migrations, models
