@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.djmig-installed
 
-.PHONY: demo test lint typecheck pytest bench clean clients-deps vscode-extension
+.PHONY: demo test lint typecheck pytest bench clean clients-deps vscode-extension postgres-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ clients-deps:
 vscode-extension: clients-deps
 	cd vscode-extension && npm run -s test && npm run -s package
 
-pytest: $(STAMP) clients-deps vscode-extension
+# PostgreSQL's binaries for the throw-away cluster of tests/postgres.py (apt, if missing)
+postgres-deps:
+	bash scripts/install-postgres.sh
+
+pytest: $(STAMP) clients-deps vscode-extension postgres-deps
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test: lint typecheck pytest
