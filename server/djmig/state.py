@@ -323,9 +323,11 @@ class _Replayer:
                 merged.pop(key, None)
         self.put(model, options=merged)
 
-    def option_operation(self, option: str, position: int = 1) -> Callable[[_Op], None]:
+    def option_operation(self, option: str) -> Callable[[_Op], None]:
+        """``AlterUniqueTogether`` and the like: ``(name, <option>)``."""
+
         def apply(op: _Op) -> None:
-            self.alter_options(op.argument(0, "name"), {option: op.argument(position, option)})
+            self.alter_options(op.argument(0, "name"), {option: op.argument(1, option)})
 
         return apply
 
@@ -507,7 +509,9 @@ _HANDLERS: dict[str, Callable[[_Replayer, _Op], None]] = {
     "CreateModel": _Replayer.create_model,
     "DeleteModel": _Replayer.delete_model,
     "RenameModel": _Replayer.rename_model,
-    "AlterModelTable": lambda r, op: r.option_operation("db_table", 1)(op),
+    "AlterModelTable": lambda r, op: r.alter_options(
+        op.argument(0, "name"), {"db_table": op.argument(1, "table")}
+    ),
     "AlterModelTableComment": lambda r, op: r.alter_options(
         op.argument(0, "name"), {"db_table_comment": op.argument(1, "table_comment")}
     ),
