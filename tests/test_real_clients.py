@@ -144,6 +144,10 @@ def test_neovim(tmp_path: Path, version: str) -> None:
     actions = step(result, "code_actions")
     assert "Add reverse noop" in actions and "Ignore DM201 on this line" in actions
     assert step(result, "applied")["picked"] == "Add reverse noop"
+    # pushed only: no pull diagnostics offered, so nothing shows twice after the edit
+    assert step(result, "capabilities") == {"pull": False}
+    left = [(d["code"], d["lnum"]) for d in step(result, "cleared")]
+    assert len(left) == len(set(left)) and ("DM201", line - 1) not in left
     assert_fixed(root)
 
 

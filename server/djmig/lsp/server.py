@@ -223,6 +223,13 @@ def initialize(ls: DjmigServer, params: types.InitializeParams) -> None:
         and ls.client_supports("workspace.diagnostics")
     )
     ls.pull = mode == "pull" or (mode == "auto" and supports_pull)
+    if not ls.pull:
+        # Pushing: do not offer pull diagnostics either (pygls computes the capabilities
+        # after this handler), or a client that pulls documents only (Neovim 0.10+) shows
+        # every diagnostic twice, once per collection.
+        for method in (types.TEXT_DOCUMENT_DIAGNOSTIC, types.WORKSPACE_DIAGNOSTIC):
+            ls.protocol.fm.features.pop(method, None)
+            ls.protocol.fm.feature_options.pop(method, None)
     logger.info(
         "djmig %s: folders %s, %s diagnostics",
         __version__,
