@@ -256,14 +256,22 @@ class Workspace:
         """Per-app rules on the workspace's apps whose findings are stale."""
         rules = list(self._enabled_rules("app"))
         context = self._context()
-        for label, app in self.project.apps.items():
-            if app.origin != WORKSPACE or label in self._app_findings:
-                continue
-            found: list[Finding] = []
-            for rule in rules:
-                assert rule.check_app is not None
-                found += self._run(rule, functools.partial(rule.check_app, context), label)
-            self._app_findings[label] = found
+        # Model states and findings live until their app changes: no cyclic garbage
+        # collection while they are built (measured: ~15% of a cold run).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for label, app in self.project.apps.items():
+                if app.origin != WORKSPACE or label in self._app_findings:
+                    continue
+                found: list[Finding] = []
+                for rule in rules:
+                    assert rule.check_app is not None
+                    found += self._run(rule, functools.partial(rule.check_app, context), label)
+                self._app_findings[label] = found
+        finally:
+            if collecting:
+                gc.enable()
         return [f for found in self._app_findings.values() for f in found]
 
     def analyze(self) -> Analysis:

@@ -84,12 +84,20 @@ _MODULES = (
 
 def field_class(qualname: str | None) -> FieldClass | None:
     """The Django field class ``qualname`` names (any module it is importable from)."""
-    if not qualname:
-        return None
-    for prefix, classes in _MODULES:
-        if qualname.startswith(prefix):
-            return classes.get(qualname.rpartition(".")[2])
-    return None
+    if qualname in _FOUND:
+        return _FOUND[qualname]
+    found = None
+    if qualname:
+        for prefix, classes in _MODULES:
+            if qualname.startswith(prefix):
+                found = classes.get(qualname.rpartition(".")[2])
+                break
+    if len(_FOUND) < 10_000:
+        _FOUND[qualname] = found
+    return found
+
+
+_FOUND: dict[str | None, FieldClass | None] = {}
 
 
 class Default(enum.Enum):

@@ -133,8 +133,10 @@ class OperationState(NamedTuple):
     data_operations: int
 
 
-@dataclass(frozen=True)
-class MigrationTrace:
+class MigrationTrace(NamedTuple):
+    """One migration's replay: the app's state before it, what each operation saw, and
+    the state after it."""
+
     key: MigrationKey
     before: AppState
     operations: tuple[OperationState, ...]
@@ -143,23 +145,13 @@ class MigrationTrace:
 
 class _Op(NamedTuple):
     """An operation as written, top-level (``Operation``) or nested (a ``CallValue`` in
-    ``state_operations``), with its qualified name."""
+    ``state_operations``): its kind (the Django operation it acts as on the state, None when
+    unknown) and arguments."""
 
-    qualname: str | None
+    kind: str | None
     args: tuple[Any, ...]
     kwargs: Mapping[str, Any]
     has_star: bool
-
-    @property
-    def kind(self) -> str | None:
-        if self.qualname is None:
-            return None
-        module, _, name = self.qualname.rpartition(".")
-        if module == DJANGO_MIGRATIONS or module.startswith(DJANGO_MIGRATIONS + ".operations"):
-            return name if name in _HANDLERS else None
-        if module.startswith(POSTGRES_OPERATIONS):
-            return _POSTGRES.get(name)
-        return None
 
     def argument(self, position: int, keyword: str, default: Any = UNKNOWN) -> Any:
         if keyword in self.kwargs:
@@ -171,21 +163,41 @@ class _Op(NamedTuple):
     @classmethod
     def of(cls, operation: Operation | Any, imports: dict[str, str]) -> _Op:
         if isinstance(operation, Operation):
-            return cls(operation.qualname, operation.args, operation.kwargs, operation.has_star)
+            kind = _kind(operation.qualname)
+            return cls(kind, operation.args, operation.kwargs, operation.has_star)
         if isinstance(operation, CallValue):
-            qualname = qualify(operation.func, imports)
-            return cls(qualname, operation.args, operation.kwargs, operation.has_star)
+            kind = _kind(qualify(operation.func, imports))
+            return cls(kind, operation.args, operation.kwargs, operation.has_star)
         return cls(None, (), {}, True)
 
+    @property
+    def target(self) -> Any:
+        """The model name it targets (``name``, ``model_name`` or ``old_name``)."""
+        kind = self.kind
+        if kind in _MODEL_OPERATIONS:
+            return self.argument(0, "old_name" if kind == "RenameModel" else "name")
+        if kind is not None:
+            return self.argument(0, "model_name")
+        return self.kwargs.get("model_name", UNKNOWN)
 
-def target_model(operation: _Op) -> Any:
-    """The model name an operation targets (``name``, ``model_name`` or ``old_name``)."""
-    kind = operation.kind
-    if kind in _MODEL_OPERATIONS:
-        return operation.argument(0, "old_name" if kind == "RenameModel" else "name")
-    if kind is not None:
-        return operation.argument(0, "model_name")
-    return operation.kwargs.get("model_name", UNKNOWN)
+
+_KINDS: dict[str | None, str | None] = {}
+
+
+def _kind(qualname: str | None) -> str | None:
+    """The Django operation ``qualname`` acts as on the state (cached per name)."""
+    if qualname in _KINDS:
+        return _KINDS[qualname]
+    kind = None
+    if qualname is not None:
+        module, _, name = qualname.rpartition(".")
+        if module == DJANGO_MIGRATIONS or module.startswith(DJANGO_MIGRATIONS + ".operations"):
+            kind = name if name in _HANDLERS else None
+        elif module.startswith(POSTGRES_OPERATIONS):
+            kind = _POSTGRES.get(name)
+    if len(_KINDS) < 10_000:
+        _KINDS[qualname] = kind
+    return kind
 
 
 class _Replayer:
@@ -243,7 +255,7 @@ class _Replayer:
     def apply(self, operation: _Op) -> None:
         kind = operation.kind
         if kind is None or operation.has_star:
-            self.uncertain(target_model(operation) if kind else operation.kwargs.get("model_name"))
+            self.uncertain(operation.target)
             return
         _HANDLERS[kind](self, operation)
 
@@ -567,7 +579,7 @@ def replay(
     seen = []
     for operation in migration.operations:
         op = _Op.of(operation, migration.imports)
-        seen.append(OperationState(after.model(target_model(op)), after.uncertain,
+        seen.append(OperationState(after.model(op.target), after.uncertain,
                                    after.data_operations))  # fmt: skip
         replayer.apply(op)
     if not migration.operations_complete:
