@@ -33,14 +33,24 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class Analysis:
+    """One analysis of a workspace. ``by_path`` holds the reported findings of each file
+    that has some; ``changed`` the files whose findings differ from the previous analysis
+    of the same workspace (all files with findings, the first time)."""
+
     project: Project
     migrations: dict[MigrationKey, MigrationFile]
     graph: MigrationGraph
-    findings: list[Finding]
+    by_path: dict[Path, list[Finding]]
     notices: list[Notice]
     config: Config
     reported_paths: list[Path] = field(default_factory=list)
+    changed: set[Path] = field(default_factory=set)
     timings: dict[str, float] = field(default_factory=dict)
+
+    @functools.cached_property
+    def findings(self) -> list[Finding]:
+        """Every finding, sorted by path and position."""
+        return sorted((f for found in self.by_path.values() for f in found), key=Finding.sort_key)
 
     def paths(self) -> list[Path]:
         """Every reported migration file (the workspace's own), findings or not."""
@@ -48,10 +58,7 @@ class Analysis:
 
     def findings_by_path(self) -> dict[Path, list[Finding]]:
         """Findings grouped by file; files without findings are absent."""
-        grouped: dict[Path, list[Finding]] = {}
-        for finding in self.findings:
-            grouped.setdefault(finding.path, []).append(finding)
-        return grouped
+        return {path: list(found) for path, found in self.by_path.items()}
 
 
 class Workspace:
@@ -69,9 +76,14 @@ class Workspace:
         self._stale: set[MigrationKey] = set()  # files whose file rules must run again
         self._reported: dict[Path, None] = {}  # ordered set
         self._graph: MigrationGraph | None = None
-        self._graph_findings: list[Finding] | None = None
+        self._graph_findings: dict[Path, list[Finding]] | None = None
         self._state: StateEngine | None = None
-        self._app_findings: dict[str, list[Finding]] = {}  # per app label; absent: stale
+        # Per app label, by path; an absent label is stale.
+        self._app_findings: dict[str, dict[Path, list[Finding]]] = {}
+        self._errors: dict[Path, str] = {}  # files that cannot be parsed
+        # What analyze() reported last, and the files whose findings may have changed.
+        self._by_path: dict[Path, list[Finding]] = {}
+        self._dirty: set[Path] = set()
         self.rule_errors: list[str] = []
         self.timings: dict[str, float] = {}
 
@@ -106,8 +118,13 @@ class Workspace:
         self.migrations[migration.key] = migration
         self._file_findings.pop(migration.key, None)
         self._stale.add(migration.key)
+        self._dirty.add(migration.path)
         if self.reported(migration):
             self._reported[migration.path] = None
+            if migration.error:
+                self._errors[migration.path] = migration.error
+            else:
+                self._errors.pop(migration.path, None)
 
     def _forget(self, migration: MigrationFile) -> None:
         self._forget_app_state(migration.key.app_label)
@@ -116,6 +133,8 @@ class Workspace:
         self._file_findings.pop(migration.key, None)
         self._stale.discard(migration.key)
         self._reported.pop(migration.path, None)
+        self._errors.pop(migration.path, None)
+        self._dirty.add(migration.path)
 
     def key_for_path(self, path: Path) -> MigrationKey | None:
         """The migration key of a file in an installed app's migrations package."""
@@ -166,10 +185,10 @@ class Workspace:
                 and update_graph(self._graph, self.project, self.migrations, old, migration)
             )
             if patched:
-                self._graph_findings = None
+                self._forget_graph_findings()
                 if self._state is not None:
                     for app in self._state.graph_changed(self.graph, key):
-                        self._app_findings.pop(app, None)
+                        self._forget_app_findings(app)
             else:
                 self._invalidate_graph()
         return True
@@ -183,15 +202,24 @@ class Workspace:
 
     def _invalidate_graph(self) -> None:
         self._graph = None
-        self._graph_findings = None
+        self._forget_graph_findings()
         self._state = None
-        self._app_findings.clear()
+        for label in list(self._app_findings):
+            self._forget_app_findings(label)
+
+    def _forget_graph_findings(self) -> None:
+        if self._graph_findings is not None:
+            self._dirty.update(self._graph_findings)
+        self._graph_findings = None
+
+    def _forget_app_findings(self, app_label: str) -> None:
+        self._dirty.update(self._app_findings.pop(app_label, {}))
 
     def _forget_app_state(self, app_label: str) -> None:
         """A file of the app changed: its model states and per-app findings are stale."""
         if self._state is not None:
             self._state.invalidate([app_label])
-        self._app_findings.pop(app_label, None)
+        self._forget_app_findings(app_label)
 
     # -- analysis ---------------------------------------------------------------------------
 
@@ -242,17 +270,17 @@ class Workspace:
                 self._file_findings[key] = found
         self._stale.clear()
 
-    def _project_findings(self) -> list[Finding]:
+    def _project_findings(self) -> None:
         if self._graph_findings is None:
             context = self._context()
             findings: list[Finding] = []
             for rule in self._enabled_rules("project"):
                 assert rule.check_project is not None
                 findings += self._run(rule, rule.check_project, context)
-            self._graph_findings = findings
-        return self._graph_findings
+            self._graph_findings = _by_path(findings)
+            self._dirty.update(self._graph_findings)
 
-    def _app_rule_findings(self) -> list[Finding]:
+    def _app_rule_findings(self) -> None:
         """Per-app rules on the workspace's apps whose findings are stale."""
         rules = list(self._enabled_rules("app"))
         context = self._context()
@@ -268,33 +296,49 @@ class Workspace:
                 for rule in rules:
                     assert rule.check_app is not None
                     found += self._run(rule, functools.partial(rule.check_app, context), label)
-                self._app_findings[label] = found
+                self._app_findings[label] = _by_path(found)
+                self._dirty.update(self._app_findings[label])
         finally:
             if collecting:
                 gc.enable()
-        return [f for found in self._app_findings.values() for f in found]
+
+    def _gather(self, path: Path) -> list[Finding]:
+        """The reported findings of ``path``, from every kind of rule, sorted."""
+        key = self.files.get(path)
+        migration = self.migrations.get(key) if key else None
+        if migration is None or path not in self._reported:
+            return []
+        raw = list(self._file_findings.get(migration.key, ()))
+        raw += (self._graph_findings or {}).get(path, ())
+        raw += self._app_findings.get(migration.key.app_label, {}).get(path, ())
+        return sorted(
+            (self._finalize(f) for f in raw if not migration.suppressed(f.span.start_line, f.code)),
+            key=Finding.sort_key,
+        )
 
     def analyze(self) -> Analysis:
+        """Run what is stale; only files whose findings may have changed are regrouped."""
         started = time.perf_counter()
         self._run_file_rules()
-        raw = [f for found in self._file_findings.values() for f in found]
-        raw += self._project_findings()
-        raw += self._app_rule_findings()
-        findings = sorted(
-            (self._finalize(f) for f in raw if self._visible(f)), key=Finding.sort_key
-        )
+        self._project_findings()
+        self._app_rule_findings()
+        changed = set()
+        for path in self._dirty:
+            found = self._gather(path)
+            if found != self._by_path.get(path, []):
+                changed.add(path)
+                if found:
+                    self._by_path[path] = found
+                else:
+                    del self._by_path[path]
+        self._dirty.clear()
         self.timings["rules"] = time.perf_counter() - started
         notices = list(self.project.notices)
         notices += [Notice(None, e) for e in self.config_errors + self.rule_errors]
-        notices += [
-            Notice(m.path, m.error)
-            for m in self.migrations.values()
-            if m.error and m.path in self._reported
-        ]
-        paths = list(self._reported)
+        notices += [Notice(path, error) for path, error in self._errors.items()]
         return Analysis(
-            self.project, self.migrations, self.graph, findings, notices, self.config, paths,
-            dict(self.timings),
+            self.project, self.migrations, self.graph, dict(self._by_path), notices,
+            self.config, list(self._reported), changed, dict(self.timings),
         )  # fmt: skip
 
     def reported(self, migration: MigrationFile) -> bool:
@@ -307,16 +351,16 @@ class Workspace:
             and not self.project.is_excluded(migration.path)
         )
 
-    def _visible(self, finding: Finding) -> bool:
-        key = self.files.get(finding.path)
-        migration = self.migrations.get(key) if key else None
-        if migration is None or finding.path not in self._reported:
-            return False
-        return not migration.suppressed(finding.span.start_line, finding.code)
-
     def _finalize(self, finding: Finding) -> Finding:
         level = self.config.severity.get(finding.code)
         return dataclasses.replace(finding, severity=Severity.parse(level)) if level else finding
+
+
+def _by_path(findings: Iterable[Finding]) -> dict[Path, list[Finding]]:
+    grouped: dict[Path, list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault(finding.path, []).append(finding)
+    return grouped
 
 
 def analyze_workspace(

@@ -145,26 +145,34 @@ class DjmigServer(LanguageServer):
             if path and root in path.parents:
                 workspace.update_file(path, document.source)
         self.workspaces[root] = workspace
-        self.refresh(workspace)
+        self.refresh(workspace, full=True)
         if token is not None:
             self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
 
     # -- diagnostics ------------------------------------------------------------------------
 
-    def refresh(self, workspace: Workspace) -> None:
+    def refresh(self, workspace: Workspace, full: bool = False) -> None:
+        """Publish what changed. ``full``: ``workspace`` replaces an earlier one of the same
+        root (a re-index), so every file is compared with what was published."""
         analysis = workspace.analyze()
         for message in workspace.rule_errors:
             self.window_log_message(
                 types.LogMessageParams(type=types.MessageType.Error, message=message)
             )
         workspace.rule_errors.clear()
-        new = {path_to_uri(path): found for path, found in analysis.findings_by_path().items()}
-        old = self.uris_of_root.get(workspace.root, set())
-        changed = [u for u in old | new.keys() if self.current.get(u, []) != new.get(u, [])]
-        for uri in old - new.keys():
-            del self.current[uri]
-        self.current.update(new)
-        self.uris_of_root[workspace.root] = set(new)
+        paths = analysis.by_path.keys() if full else analysis.changed
+        new = {path_to_uri(path): analysis.by_path.get(path, []) for path in paths}
+        uris = self.uris_of_root.setdefault(workspace.root, set())
+        if full:
+            new.update({uri: [] for uri in uris - new.keys()})
+        changed = [uri for uri, found in new.items() if self.current.get(uri, []) != found]
+        for uri, found in new.items():
+            if found:
+                self.current[uri] = found
+                uris.add(uri)
+            else:
+                self.current.pop(uri, None)
+                uris.discard(uri)
         if not changed:
             return
         if self.pull:
