@@ -160,10 +160,19 @@ def parse_noqa(text: str) -> dict[int, frozenset[str] | None]:
     return result
 
 
+# An import line naming ``models`` other than ``from django.db import migrations, models``:
+# without one, no function of the module can use a model class imported from an app.
+_MODEL_IMPORT = re.compile(
+    r"^[ \t]*(?!from[ \t]+django\.db[ \t])(?:from|import)[ \t][^\n]*\bmodels\b", re.M
+)
+
+
 class _Parser:
     def __init__(self, migration: MigrationFile, text: str) -> None:
         self.m = migration
         self.lines = migration.lines
+        # Walking function bodies is the costliest part of the parse: only when it can matter.
+        self.model_imports = _MODEL_IMPORT.search(text) is not None
 
     def span(self, node: ast.AST) -> Span:
         line = node.lineno - 1  # type: ignore[attr-defined]
@@ -206,7 +215,8 @@ class _Parser:
                         )
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.m.functions[stmt.name] = self.span(stmt)
-                self.m.function_facts[stmt.name] = self.function_facts(stmt)
+                if self.model_imports:
+                    self.m.function_facts[stmt.name] = self.function_facts(stmt)
             elif isinstance(stmt, ast.ClassDef) and stmt.name == "Migration":
                 migration_class = stmt
                 has_binding = True
