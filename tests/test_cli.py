@@ -470,7 +470,10 @@ def test_graph_mermaid(graph_project: Path) -> None:
 # -- rules and explain ----------------------------------------------------------------------
 
 
-ALL_CODES = ["DM101", "DM102", "DM103", "DM104", "DM105", "DM106", "DM201", "DM202", "DM204"]
+ALL_CODES = [
+    "DM101", "DM102", "DM103", "DM104", "DM105", "DM106",
+    "DM201", "DM202", "DM203", "DM204", "DM205", "DM206", "DM207",
+]  # fmt: skip
 
 
 def test_rules_lists_every_rule_with_name_and_severity(project: Path) -> None:
@@ -520,6 +523,10 @@ SHOPSITE_FINDINGS = [
     ("orders/migrations/0004_order_payment.py", "DM103", '("payments", "0002_refund")', None),
     ("payments/migrations/0002_refund.py", "DM103", '("orders", "0004_order_payment")', None),
     ("payments/migrations/0003_payment_reference_index.py", "DM202", "migrations.RunSQL(", None),
+    ("reviews/migrations/0002_review_author_name.py", "DM203", "migrations.AddField(", None),
+    ("reviews/migrations/0003_alter_review_rating.py", "DM205", "migrations.AlterField(", None),
+    ("reviews/migrations/0004_remove_review_body.py", "DM206", "migrations.RemoveField(", None),
+    ("reviews/migrations/0005_capitalize_titles.py", "DM207", "migrations.RunPython(", None),
 ]  # fmt: skip
 
 
@@ -540,7 +547,7 @@ def test_shopsite_example_reports_every_rule_where_its_comments_say(tmp_path: Pa
             raise AssertionError(f"{needle!r} not in {path}")
     assert [f[:4] for f in findings] == expected
     assert set(ALL_CODES) == {f[3] for f in findings}
-    assert summary == "Found 11 problems (7 errors, 3 warnings, 1 hint)."
+    assert summary == "Found 15 problems (8 errors, 5 warnings, 1 info, 1 hint)."
     # Each file says in its leading comment what djmig reports there.
     for path, code, _, _ in SHOPSITE_FINDINGS:
         header = (SHOPSITE / path).read_text().split("\n\n")[0]

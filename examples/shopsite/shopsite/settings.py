@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "payments.apps.PaymentsConfig",
+    "reviews",
 ]
 
 MIDDLEWARE = [
