@@ -129,6 +129,9 @@ def code_actions(
     result = []
     for finding in findings:
         for fix in _fixes(ls, workspace, uri, path, finding):
+            merge = fix.title.startswith("Create merge migration")
+            if _creates_files(fix) and not merge and not _can_create(ls):
+                continue  # only the merge migration has a command for such clients
             result.append(_action(ls, uri, finding, fix, lazy))
     return result
 
@@ -161,9 +164,14 @@ def create_merge_on_disk(ls: DjmigServer, uri: str, app_label: str) -> str | Non
     if path is None or workspace is None:
         return None
     for finding in ls.current.get(uri, []):
-        if not any(d.get("app_label") == app_label for d in finding.fixes):
+        if not any(
+            d.get("fix") == "merge-migration" and d.get("app_label") == app_label
+            for d in finding.fixes
+        ):
             continue
         for fix in _fixes(ls, workspace, uri, path, finding):
+            if not fix.title.startswith("Create merge migration"):
+                continue
             created = [e for e in fix.edits if e.create]
             for file_edit in created:
                 if file_edit.path.exists():

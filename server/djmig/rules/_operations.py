@@ -76,3 +76,15 @@ def uses_oracle(context: Context) -> bool:
         isinstance(db, dict) and isinstance(db.get("ENGINE"), str) and "oracle" in db["ENGINE"]
         for db in databases.values()
     )
+
+
+def split_fix(located: Located, model_name: str, field_name: str) -> dict[str, Any]:
+    """The data of the "Split into nullable + backfill + NOT NULL" fix (DM203, DM204)."""
+    return {
+        "fix": "split-not-null",
+        "operation": located.position,
+        "app_label": located.key.app_label,
+        "migration": located.key.name,
+        "model_name": model_name,
+        "field_name": field_name,
+    }

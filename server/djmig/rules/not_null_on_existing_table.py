@@ -36,7 +36,11 @@ migrations.AlterField("order", "currency", models.CharField(default="EUR", max_l
 or, on Django 5.0 and later, keep the default in the database with `db_default="EUR"`.
 
 ## Fix safety
-No automatic fix yet.
+"Split into nullable + backfill + NOT NULL" is unsafe: it makes the `AddField`
+`null=True` without the default, creates a migration whose `RunPython` fills the NULL rows
+with the default (one `update()`) and another with the `AlterField` to the field as written
+(without a one-off default), and re-points the migrations that depended on the edited one.
+Deploy the code between the backfill and the `AlterField` for the benefit to hold.
 
 ## References
 - `django/db/backends/base/schema.py`: `BaseDatabaseSchemaEditor.add_field` ("Drop the
@@ -50,7 +54,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from djmig.fields import MISSING, Default
-from djmig.rules._operations import column_name, operations, written_field
+from djmig.rules._operations import column_name, operations, split_fix, written_field
 from djmig.rules.base import Context, Finding, Rule, Severity
 
 
@@ -78,6 +82,7 @@ def check(context: Context, app_label: str) -> Iterator[Finding]:
             "table may be rewritten under lock",
             located.migration,
             located.operation.span,
+            fixes=[split_fix(located, model.name, name)],
         )
 
 

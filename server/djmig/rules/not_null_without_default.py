@@ -40,7 +40,13 @@ or give the rows a value: `default=...` (a one-off default with `preserve_defaul
 is what `makemigrations` asks for) or, on Django 5.0 and later, `db_default=...`.
 
 ## Fix safety
-No automatic fix yet: the value existing rows should hold is a decision of the project.
+"Split into nullable + backfill + NOT NULL" is unsafe: it makes the `AddField`
+`null=True`, creates a migration whose `RunPython` fills the NULL rows with one `update()`
+and another with the `AlterField` to the field as written, and re-points the migrations
+that depended on the edited one. Without a default the value is a placeholder by type
+(`""`, `0`, `False`, `timezone.now()`) marked `# TODO: review the value for existing rows`:
+the value existing rows should hold is a decision of the project. Not offered for other
+field types (foreign keys, custom fields).
 
 ## References
 - `django/db/backends/base/schema.py`: `BaseDatabaseSchemaEditor.add_field`,
@@ -59,6 +65,7 @@ from djmig.rules._operations import (
     column_name,
     created_here,
     operations,
+    split_fix,
     uses_oracle,
     written_field,
 )
@@ -93,6 +100,7 @@ def check(context: Context, app_label: str) -> Iterator[Finding]:
             "values)",
             located.migration,
             located.operation.span,
+            fixes=[split_fix(located, model.name, name)],
             related=created_here(context, model.created_in, model.name),
         )
 
