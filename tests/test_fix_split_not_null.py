@@ -227,3 +227,63 @@ def test_dependents_are_repointed_to_the_alter_migration(migrated: tuple) -> Non
         "0004_backfill_product_sku.py",
         "0005_alter_product_sku.py",
     ]
+
+
+#: "Use db_default": app → (field in the AddField, extra arguments, field in models.py)
+DB_DEFAULT = {
+    "dbd_char": (
+        "models.CharField(max_length=32)",
+        "",
+        'models.CharField(max_length=32, db_default="")',
+    ),
+    "dbd_default": (
+        'models.CharField(default="n/a", max_length=32)',
+        "",
+        'models.CharField(max_length=32, db_default="n/a")',
+    ),
+    "dbd_one_off": (
+        "models.IntegerField(default=7)",
+        ", preserve_default=False",
+        "models.IntegerField(db_default=7)",
+    ),
+}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def db_default_run(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict:
+    settings = ""
+    if request.param == "postgresql":
+        cluster = request.getfixturevalue("postgres")
+        settings = cluster.django_settings(cluster.create_database())
+    files: dict[str, str] = {}
+    for app, (field, extra, final) in DB_DEFAULT.items():
+        sources = {
+            "0001_initial": migration(initial=True, ops=PRODUCT),
+            "0002_product_sku": migration([(app, "0001_initial")], ops=add_sku(field, extra)),
+        }
+        files.update(app_migrations(app, sources))
+        files[f"{app}/models.py"] = models_py(final)
+    root = make_project(tmp_path_factory.mktemp(request.param), files, None, settings)
+    run(root, "prepare", list(DB_DEFAULT))
+    analysis = analyze_workspace(root)
+    done = set()
+    for finding in analysis.findings:
+        if finding.code in ("DM203", "DM204"):
+            text = finding.path.read_text(encoding="utf-8")
+            (fix,) = [f for f in fixes_for(finding, text, analysis) if f.title == "Use db_default"]
+            assert fix.applicability == "unsafe"
+            apply(fix)
+            done.add(finding.path.parent.parent.name)
+    assert done == set(DB_DEFAULT)
+    return run(root, "check", list(DB_DEFAULT))
+
+
+@pytest.mark.parametrize("app", DB_DEFAULT)
+def test_use_db_default_migrates_a_populated_table(db_default_run: dict, app: str) -> None:
+    assert db_default_run[app] == {"error": None, "nulls": 0, "rows": 2, "null_ok": False}
+
+
+def test_use_db_default_leaves_nothing_for_makemigrations(db_default_run: dict) -> None:
+    assert db_default_run["makemigrations"] is None, db_default_run["makemigrations"]

@@ -707,6 +707,7 @@ def test_fixes_for_offers_titles_applicability_and_preference(tmp_path: Path) ->
         ("DM202", "Add reverse_sql noop", "unsafe", False),
         ("DM202", "Ignore DM202 on this line", "display", False),
         ("DM204", "Split into nullable + backfill + NOT NULL", "unsafe", False),
+        ("DM204", "Use db_default", "unsafe", False),
         ("DM204", "Ignore DM204 on this line", "display", False),
     }  # fmt: skip
 

@@ -21,7 +21,7 @@ from djmig.fixes.replace_dependency import replace_dependency
 from djmig.fixes.reverse_noop import add_reverse_noop
 from djmig.fixes.reverse_sql_noop import add_reverse_sql_noop
 from djmig.fixes.reverse_stub import add_reverse_stub
-from djmig.fixes.split_not_null import split_not_null_fix
+from djmig.fixes.split_not_null import split_not_null_fix, use_db_default
 from djmig.index.discovery import Project
 from djmig.keys import MigrationKey, Span
 from djmig.rules import Finding
@@ -90,6 +90,12 @@ def _fix(finding: Finding, source: str, data: dict[str, Any], project: Project) 
         return _merge_fix(finding, data["app_label"], data["leaves"], project)
     if kind == "split-not-null":
         return split_not_null_fix(finding, source, data, project)
+    if kind == "db-default":
+        version = installed_django_version(project.site_packages) or DEFAULT_DJANGO_VERSION
+        if int(version.split(".")[0]) < 5:
+            return None
+        new = use_db_default(source, data["operation"])
+        return _file_fix(finding, source, new, "Use db_default", "unsafe")
     return None
 
 

@@ -252,3 +252,40 @@ def split_not_null_fix(
                 edits.append(FileEdit(path, text_edits(text, new)))
     title = "Split into nullable + backfill + NOT NULL"
     return Fix(title, finding.code, "unsafe", edits)
+
+
+def use_db_default(source: str, index: int) -> str | None:
+    """The migration with the ``AddField``'s field given ``db_default=<value>`` instead of a
+    default (Django 5.0): the literal default, else a placeholder without an import."""
+    module = parse(source)
+    if module is None:
+        return None
+    call = find_operation(module, index)
+    if call is None or any(a.star for a in call.args):
+        return None
+    field_at = argument_index(call.args, 2, "field")
+    field = call.args[field_at].value if field_at is not None else None
+    if field_at is None or not isinstance(field, cst.Call) or any(a.star for a in field.args):
+        return None
+    cls = dotted_name(field.func)
+    default = next(
+        (a.value for a in field.args if a.keyword and a.keyword.value == "default"), None
+    )
+    value = _literal(default, module) if default is not None else None
+    if value is None or value == "None":
+        guess = _placeholder(cls) if cls else None
+        if guess is None or guess[1]:
+            return None
+        value = guess[0]
+    new_field = _without(field, "default", "db_default")
+    arg = keyword_arg("db_default", cst.parse_expression(value))
+    if new_field.args:
+        new_field = insert_argument(new_field, len(new_field.args) - 1, arg)
+    else:
+        new_field = new_field.with_changes(args=[arg])
+    args = list(call.args)
+    args[field_at] = args[field_at].with_changes(value=new_field)
+    new_call = _without(call.with_changes(args=args), "preserve_default")
+    edited = module.deep_replace(call, new_call)
+    assert isinstance(edited, cst.Module)
+    return edited.code

@@ -78,6 +78,12 @@ def uses_oracle(context: Context) -> bool:
     )
 
 
+def split_fixes(located: Located, model_name: str, field_name: str) -> list[dict[str, Any]]:
+    """The "split" fix (below) and "Use db_default" (Django 5.0)."""
+    split = split_fix(located, model_name, field_name)
+    return [split, {"fix": "db-default", "operation": located.position}]
+
+
 def split_fix(located: Located, model_name: str, field_name: str) -> dict[str, Any]:
     """The data of the "Split into nullable + backfill + NOT NULL" fix (DM203, DM204)."""
     return {

@@ -41,6 +41,8 @@ or, on Django 5.0 and later, keep the default in the database with `db_default="
 with the default (one `update()`) and another with the `AlterField` to the field as written
 (without a one-off default), and re-points the migrations that depended on the edited one.
 Deploy the code between the backfill and the `AlterField` for the benefit to hold.
+"Use db_default" (Django 5.0 and later, unsafe) turns a literal `default=` into
+`db_default=`, so the database keeps the default; the model must say the same.
 
 ## References
 - `django/db/backends/base/schema.py`: `BaseDatabaseSchemaEditor.add_field` ("Drop the
@@ -54,7 +56,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from djmig.fields import MISSING, Default
-from djmig.rules._operations import column_name, operations, split_fix, written_field
+from djmig.rules._operations import column_name, operations, split_fixes, written_field
 from djmig.rules.base import Context, Finding, Rule, Severity
 
 
@@ -82,7 +84,7 @@ def check(context: Context, app_label: str) -> Iterator[Finding]:
             "table may be rewritten under lock",
             located.migration,
             located.operation.span,
-            fixes=[split_fix(located, model.name, name)],
+            fixes=split_fixes(located, model.name, name),
         )
 
 

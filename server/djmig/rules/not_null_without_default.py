@@ -46,7 +46,8 @@ and another with the `AlterField` to the field as written, and re-points the mig
 that depended on the edited one. Without a default the value is a placeholder by type
 (`""`, `0`, `False`, `timezone.now()`) marked `# TODO: review the value for existing rows`:
 the value existing rows should hold is a decision of the project. Not offered for other
-field types (foreign keys, custom fields).
+field types (foreign keys, custom fields). "Use db_default" (Django 5.0 and later,
+unsafe) gives the field `db_default=` the same placeholder instead (not for dates).
 
 ## References
 - `django/db/backends/base/schema.py`: `BaseDatabaseSchemaEditor.add_field`,
@@ -65,7 +66,7 @@ from djmig.rules._operations import (
     column_name,
     created_here,
     operations,
-    split_fix,
+    split_fixes,
     uses_oracle,
     written_field,
 )
@@ -100,7 +101,7 @@ def check(context: Context, app_label: str) -> Iterator[Finding]:
             "values)",
             located.migration,
             located.operation.span,
-            fixes=[split_fix(located, model.name, name)],
+            fixes=split_fixes(located, model.name, name),
             related=created_here(context, model.created_in, model.name),
         )
 
