@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from djmig.rules import (
     alter_to_not_null,
+    applied_migration_missing,
     backward_incompatible_operation,
     circular_dependency,
+    inconsistent_history,
     invalid_migration_module,
     irreversible_run_python,
     irreversible_run_sql,
@@ -15,6 +17,7 @@ from djmig.rules import (
     not_null_without_default,
     run_python_model_import,
     squash_leftovers,
+    tables_exist_unrecorded,
     unknown_app_dependency,
 )
 from djmig.rules.base import Context, Finding, Related, Rule, Severity
@@ -33,6 +36,9 @@ RULES: tuple[Rule, ...] = (
     alter_to_not_null.RULE,
     backward_incompatible_operation.RULE,
     run_python_model_import.RULE,
+    inconsistent_history.RULE,
+    applied_migration_missing.RULE,
+    tables_exist_unrecorded.RULE,
 )
 BY_CODE = {rule.code: rule for rule in RULES}
 

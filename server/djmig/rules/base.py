@@ -12,6 +12,7 @@ from djmig.keys import Span
 from djmig.state import StateEngine
 
 if TYPE_CHECKING:
+    from djmig.db import DatabaseState
     from djmig.graph import MigrationGraph
     from djmig.index.discovery import Project
     from djmig.index.migrations import MigrationFile
@@ -57,12 +58,15 @@ class Finding:
 @dataclass
 class Context:
     """What project-wide and per-app rules see. ``state`` (the model states along the
-    graph) is built on first use unless a cached engine is given."""
+    graph) is built on first use unless a cached engine is given. ``database``: what was
+    read from the project's database, None when it was not or could not be read (the
+    database rules stay silent)."""
 
     project: Project
     migrations: Mapping[MigrationKey, MigrationFile]
     graph: MigrationGraph
     state_engine: StateEngine | None = field(default=None, repr=False)
+    database: DatabaseState | None = None
 
     @property
     def state(self) -> StateEngine:
