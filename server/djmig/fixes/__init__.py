@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from djmig.db import DatabaseState
 from djmig.fixes.edits import Applicability, FileEdit, Fix, TextEdit, parses, text_edits
 from djmig.fixes.merge_migration import (
     DEFAULT_DJANGO_VERSION,
@@ -33,6 +34,7 @@ class HasProject(Protocol):
     """An ``Analysis`` or a ``Workspace``."""
 
     project: Project
+    database: DatabaseState | None
 
 
 _Rewrite = Callable[[str, dict[str, Any]], "str | None"]
@@ -66,7 +68,9 @@ def fixes_for(finding: Finding, source_text: str, analysis_or_workspace: HasProj
     DMxxx on this line". A fix that does not apply to this text is left out."""
     fixes = []
     for data in finding.fixes:
-        fix = _fix(finding, source_text, data, analysis_or_workspace.project)
+        fix = _applied(finding, data, analysis_or_workspace.database) or _fix(
+            finding, source_text, data, analysis_or_workspace.project
+        )
         if fix is not None:
             fixes.append(fix)
     noqa = add_noqa(source_text, finding.span.start_line, finding.code)
@@ -74,6 +78,32 @@ def fixes_for(finding: Finding, source_text: str, analysis_or_workspace: HasProj
     if fix is not None:
         fixes.append(fix)
     return fixes
+
+
+#: Fixes that rewrite the operation of an existing migration, by kind.
+_REWRITES = {
+    "split-not-null": "Split into nullable + backfill + NOT NULL",
+    "db-default": "Use db_default",
+}
+
+
+def _applied(finding: Finding, data: dict[str, Any], database: DatabaseState | None) -> Fix | None:
+    """A rewrite of a migration the database has applied, disabled with the reason:
+    Django never runs an applied migration again, so the edit would not reach it."""
+    kind = data.get("fix")
+    if database is None or kind not in _REWRITES or "migration" not in data:
+        return None
+    key = MigrationKey(data["app_label"], data["migration"])
+    if key not in database.applied:
+        return None
+    when = database.applied[key]
+    at = f" on {when:%Y-%m-%d %H:%M}" if when else ""
+    reason = (
+        f"{key} is already applied in {database.description}{at}: editing it changes "
+        "nothing there (an applied migration never runs again). Unapply it first "
+        "(migrate to the migration before it) or add the change as a new migration."
+    )
+    return Fix(_REWRITES[kind], finding.code, "unsafe", [], disabled=reason)
 
 
 def _fix(finding: Finding, source: str, data: dict[str, Any], project: Project) -> Fix | None:

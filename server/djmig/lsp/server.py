@@ -27,7 +27,7 @@ from djmig import __version__, export
 from djmig.analysis import Workspace
 from djmig.config import Config, load_pyproject, merge
 from djmig.keys import SourceLines
-from djmig.lsp import actions
+from djmig.lsp import actions, database
 from djmig.lsp.convert import from_range, path_to_uri, same_lines, to_diagnostic, uri_to_path
 from djmig.rules import Finding
 
@@ -69,6 +69,7 @@ class DjmigServer(LanguageServer):
         self.uris_of_root: dict[Path, set[str]] = {}
         self.pull = False
         self.ready = asyncio.Event()
+        self.db_reads = database.DatabaseReads(self)
 
     # -- capabilities ------------------------------------------------------------------------
 
@@ -144,8 +145,14 @@ class DjmigServer(LanguageServer):
             path = uri_to_path(document.uri)
             if path and root in path.parents:
                 workspace.update_file(path, document.source)
+        previous = self.workspaces.get(root)
+        if previous is not None and previous.database is not None:
+            workspace.set_database(previous.database, previous.database_notice)
         self.workspaces[root] = workspace
         self.refresh(workspace, full=True)
+        # After the migration diagnostics are out: reading the database never delays them.
+        self.db_reads.schedule(root)
+        self.db_reads.start_timer(workspace)
         if token is not None:
             self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
 
@@ -348,8 +355,12 @@ def did_close(ls: DjmigServer, params: types.DidCloseTextDocumentParams) -> None
 async def did_save(ls: DjmigServer, params: types.DidSaveTextDocumentParams) -> None:
     path = uri_to_path(params.text_document.uri)
     workspace = ls.workspace_for(path) if path else None
-    if path is not None and workspace is not None and _needs_reload(workspace, path):
+    if path is None or workspace is None:
+        return
+    if _needs_reload(workspace, path):
         await ls.index(workspace.root)
+    elif workspace.key_for_path(path) is not None:
+        ls.db_reads.schedule(workspace.root)  # saved before a migrate, perhaps
 
 
 def _needs_reload(workspace: Workspace, path: Path) -> bool:
@@ -473,6 +484,37 @@ def show_graph(ls: DjmigServer, *args: Any) -> Any:
     if workspace is None:
         return None
     return export.FORMATS[fmt](workspace.analyze(), None)
+
+
+@server.command(database.REFRESH)
+async def refresh_database(ls: DjmigServer, *args: Any) -> str:
+    """Read the database again. Argument: optional folder URI (default: every folder)."""
+    path = uri_to_path(args[0]) if args and isinstance(args[0], str) else None
+    workspace = ls.workspace_for(path) if path else None
+    roots = [workspace.root] if workspace is not None else list(ls.workspaces)
+    outcomes = await asyncio.gather(*(ls.db_reads.read(root) for root in roots))
+    return "; ".join(outcomes)
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
+def code_lens(ls: DjmigServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+    path = uri_to_path(params.text_document.uri)
+    workspace = ls.workspace_for(path) if path else None
+    if path is None or workspace is None:
+        return []
+    return database.code_lenses(ls, workspace, path)
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(ls: DjmigServer, params: types.HoverParams) -> types.Hover | None:
+    path = uri_to_path(params.text_document.uri)
+    workspace = ls.workspace_for(path) if path else None
+    if path is None or workspace is None:
+        return None
+    lines = ls.lines_of(path)
+    position = params.position
+    col = lines.col_from_encoding(position.line, position.character, ls.encoding)
+    return database.hover(ls, workspace, path, position.line, col)
 
 
 @server.command("djmig.reload")
