@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,19 +79,32 @@ class DatabaseReads:
             logger.exception("reading the database failed")
             state, notice = None, f"cannot read the database: {type(exc).__name__}"
         workspace = self.ls.workspaces.get(root, workspace)  # re-indexed meanwhile
+        before = workspace.database.applied if workspace.database is not None else None
         workspace.set_database(state, notice)
+        after = state.applied if state is not None else None
+        if before != after and self.ls.client_supports("workspace.code_lens.refresh_support"):
+            self.ls.workspace_code_lens_refresh(None)
         self.ls.refresh(workspace)
         if notice != self.shown.get(root) and notice:
-            self.ls.window_show_message(
-                types.ShowMessageParams(type=types.MessageType.Info, message=f"djmig: {notice}")
-            )
+            self.inform(workspace, notice)
         self.shown[root] = notice
-        if self.ls.client_supports("workspace.code_lens.refresh_support"):
-            self.ls.workspace_code_lens_refresh(None)
         if state is None:
             return notice or "no database"
         applied = len(state.applied)
         return notice or f"{state.description}: {applied} applied migration{'s' * (applied != 1)}"
+
+    def inform(self, workspace: Workspace, notice: str) -> None:
+        """Once per new notice: shown when the database was configured for djmig (option,
+        ``DATABASE_URL``), only logged when it is the settings' (often not created yet)."""
+        message = f"djmig: {notice}"
+        if workspace.config.database or os.environ.get("DATABASE_URL"):
+            self.ls.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Info, message=message)
+            )
+        else:
+            self.ls.window_log_message(
+                types.LogMessageParams(type=types.MessageType.Info, message=message)
+            )
 
     def start_timer(self, workspace: Workspace) -> None:
         """Re-read every ``database_refresh_interval`` seconds (0: never)."""

@@ -489,6 +489,7 @@ def show_graph(ls: DjmigServer, *args: Any) -> Any:
 @server.command(database.REFRESH)
 async def refresh_database(ls: DjmigServer, *args: Any) -> str:
     """Read the database again. Argument: optional folder URI (default: every folder)."""
+    await ls.ready.wait()
     path = uri_to_path(args[0]) if args and isinstance(args[0], str) else None
     workspace = ls.workspace_for(path) if path else None
     roots = [workspace.root] if workspace is not None else list(ls.workspaces)
