@@ -563,3 +563,14 @@ def test_postgres_unreachable_host_is_one_message(tmp_path: Path):
         db.read_database(target, 2)
     assert str(raised.value).startswith("cannot connect to PostgreSQL database 'shop' on ")
     assert "No such file or directory" in str(raised.value)
+
+
+def test_refresh_interval_option_is_validated():
+    config, errors = merge(load_pyproject(Path("/nonexistent"))[0], {"databaseRefreshInterval": 30})
+    assert config.database_refresh_interval == 30 and not errors
+    config, errors = merge(config, {"database_refresh_interval": -1})
+    assert config.database_refresh_interval == 30
+    assert errors == [
+        "option 'database_refresh_interval': expected a number of seconds (0: on demand only); "
+        "using the default"
+    ]

@@ -219,3 +219,18 @@ async def test_unreadable_database_is_one_message_and_diagnostics_still_come(
     assert message.message == f"djmig: {outcome}"
     assert await lenses(bare_client, path) == []
     assert codes(bare_client, project / "shop/migrations/0003_order.py") == []
+
+
+async def test_refresh_interval_rereads_the_database(bare_client: LanguageClient, project: Path):
+    await start(
+        bare_client,
+        project,
+        client_capabilities("neovim"),
+        options={"databaseRefreshInterval": 0.2},
+    )
+    latest = project / "shop/migrations/0003_order.py"
+    await wait_until(bare_client, lambda: codes(bare_client, latest) == ["DM502"])
+    with sqlite3.connect(project / "db.sqlite3") as connection:
+        connection.execute("DELETE FROM django_migrations WHERE name = '0009_gone'")
+    await wait_until(bare_client, lambda: codes(bare_client, latest) == [])
+    assert bare_client.messages == []
