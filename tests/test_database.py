@@ -574,3 +574,40 @@ def test_refresh_interval_option_is_validated():
         "option 'database_refresh_interval': expected a number of seconds (0: on demand only); "
         "using the default"
     ]
+
+
+USER = (
+    'migrations.CreateModel("User", [("id", models.AutoField(primary_key=True)), '
+    '("password", models.CharField(max_length=128))])'
+)
+
+
+def test_admin_applied_before_a_custom_user_model_is_reported_on_its_first_migration(
+    tmp_path: Path,
+):
+    root = make_project(
+        tmp_path,
+        {
+            "accounts/models.py": "from django.contrib.auth.models import AbstractUser\n\n\n"
+            "class User(AbstractUser):\n    pass\n",
+            "accounts/migrations/__init__.py": "",
+            "accounts/migrations/0001_initial.py": migration(initial=True, ops=USER),
+        },
+        installed_apps=[
+            "django.contrib.contenttypes", "django.contrib.auth", "django.contrib.admin",
+            "accounts",
+        ],
+    )  # fmt: skip
+    code, output = django_migrate(root, "admin", "--skip-checks")
+    assert code == 0, output
+    settings = root / "proj/settings.py"
+    settings.write_text(settings.read_text() + 'AUTH_USER_MODEL = "accounts.User"\n')
+    verdict = db_verdict(root)
+    sentence = "Migration admin.0001_initial is applied before its dependency accounts.0001_initial"
+    assert sentence in verdict["inconsistent"]
+    (finding,) = codes(analyze(root), "DM501")
+    assert finding.message.startswith(sentence)
+    assert finding.path == root / "accounts/migrations/0001_initial.py"
+    assert finding.span.start_line == line_of(finding.path, "class Migration")
+    assert finding.related[0].path.name == "0001_initial.py"
+    assert finding.related[0].path.parent.parent.name == "admin"
