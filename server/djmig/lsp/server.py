@@ -135,20 +135,30 @@ class DjmigServer(LanguageServer):
                 )
                 loop.call_soon_threadsafe(self.work_done_progress.report, token, report)
 
+        overlays = self.open_documents(root)
+
         def build() -> Workspace:
-            workspace = Workspace(root, config)
+            workspace = Workspace(root, config, dict(overlays))
             workspace.load(progress)
             return workspace
 
         workspace = await loop.run_in_executor(None, build)
-        for document in list(self.workspace.text_documents.values()):
-            path = uri_to_path(document.uri)
-            if path and root in path.parents:
-                workspace.update_file(path, document.source)
+        for path, text in self.open_documents(root).items():
+            if overlays.get(path) != text:  # typed while the index was being built
+                workspace.update_file(path, text)
         self.workspaces[root] = workspace
         self.refresh(workspace, full=True)
         if token is not None:
             self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
+
+    def open_documents(self, root: Path) -> dict[Path, str]:
+        """The editor buffers of files under ``root``."""
+        found = {}
+        for document in list(self.workspace.text_documents.values()):
+            path = uri_to_path(document.uri)
+            if path and root in path.parents:
+                found[path] = document.source
+        return found
 
     # -- diagnostics ------------------------------------------------------------------------
 
