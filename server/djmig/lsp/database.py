@@ -2,7 +2,7 @@
 dependencies.
 
 The database is never read on the keystroke path: once after each (re-)index, on
-``djmig.refreshDatabase``, on save of a migration file, and every
+``djmig.refreshDatabase``, on save of a migration or settings file, and every
 ``database_refresh_interval`` seconds when set. Reads run off the event loop, one at a time
 per workspace (a request during a read makes one more read after it, never a queue), and
 their failure is one information message; the migration diagnostics are published before
@@ -106,12 +106,16 @@ class DatabaseReads:
                 types.LogMessageParams(type=types.MessageType.Info, message=message)
             )
 
+    def stop(self, root: Path) -> None:
+        """The folder is gone: no more timed reads."""
+        timer = self.timers.pop(root, None)
+        if timer is not None:
+            timer.cancel()
+
     def start_timer(self, workspace: Workspace) -> None:
         """Re-read every ``database_refresh_interval`` seconds (0: never)."""
         root = workspace.root
-        old = self.timers.pop(root, None)
-        if old is not None:
-            old.cancel()
+        self.stop(root)
         interval = workspace.config.database_refresh_interval
         if interval > 0:
             self.timers[root] = asyncio.ensure_future(self._every(root, interval))

@@ -331,6 +331,7 @@ async def did_change_folders(
         path = uri_to_path(folder.uri)
         if path is not None:
             ls.workspaces.pop(path.resolve(), None)
+            ls.db_reads.stop(path.resolve())
             ls.folders = [f for f in ls.folders if f != path.resolve()]
     added = [p.resolve() for p in (uri_to_path(f.uri) for f in params.event.added) if p]
     ls.folders += added
@@ -373,8 +374,8 @@ async def did_save(ls: DjmigServer, params: types.DidSaveTextDocumentParams) -> 
         return
     if _needs_reload(workspace, path):
         await ls.index(workspace.root)
-    elif workspace.key_for_path(path) is not None:
-        ls.db_reads.schedule(workspace.root)  # saved before a migrate, perhaps
+    elif workspace.key_for_path(path) is not None or path in workspace.project.settings.files:
+        ls.db_reads.schedule(workspace.root)  # before a migrate, perhaps; or DATABASES
 
 
 def _needs_reload(workspace: Workspace, path: Path) -> bool:

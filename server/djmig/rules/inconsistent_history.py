@@ -78,19 +78,21 @@ def _to_record(
     return keys
 
 
-def inconsistencies(context: Context) -> Iterator[tuple[MigrationKey, MigrationKey]]:
-    """``(applied migration, unapplied dependency)`` pairs, as
+def inconsistencies(context: Context) -> list[tuple[MigrationKey, MigrationKey]]:
+    """``(applied migration, unapplied dependency)`` pairs, sorted, as
     ``MigrationLoader.check_consistent_history`` finds them (it raises at the first)."""
     database = context.database
     graph = context.graph
     if database is None or any(p.kind in ("missing", "cycle") for p in graph.problems):
-        return
+        return []
     recorded = database.applied
     uncertain = graph.uncertain_apps
-    for migration in sorted(recorded):
-        if migration not in graph:
+    parent_map, dummies = graph.parent_map, graph.dummies
+    found = []
+    for migration in recorded:
+        if migration not in parent_map or migration in dummies:
             continue
-        for parent in graph.parents(migration):
+        for parent in parent_map[migration]:
             if parent in recorded:
                 continue
             replaced = graph.replacements.get(parent)
@@ -98,7 +100,8 @@ def inconsistencies(context: Context) -> Iterator[tuple[MigrationKey, MigrationK
                 continue
             if migration.app_label in uncertain or parent.app_label in uncertain:
                 continue
-            yield migration, parent
+            found.append((migration, parent))
+    return sorted(found)
 
 
 def check(context: Context) -> Iterator[Finding]:

@@ -172,10 +172,12 @@ def check(context: Context) -> Iterator[Finding]:
     graph = context.graph
     applied = graph.applied if graph.applied is not None else frozenset(database.applied)
     manage = manage_py(context)
-    if next(inconsistencies(context), None) is not None:
+    if inconsistencies(context):
         return  # DM501: migrate refuses to run at all, --fake-initial included
-    for key in sorted(graph.nodes):
-        if key in applied or key.app_label in graph.uncertain_apps or not reported(context, key):
+    uncertain = graph.uncertain_apps
+    unapplied = [k for k in graph.parent_map if k not in applied and k not in graph.dummies]
+    for key in sorted(unapplied):
+        if key.app_label in uncertain or not reported(context, key):
             continue
         found = soft_applied(context, key, database)
         if not found:
