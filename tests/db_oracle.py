@@ -28,10 +28,15 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 
-executor = MigrationExecutor(connection)
+try:
+    executor = MigrationExecutor(connection)
+except Exception as exc:  # build_graph: NodeNotFoundError, CircularDependencyError
+    print(MARKER + json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+    sys.exit(0)
 loader = executor.loader
 graph = loader.graph
 verdict = {
+    "error": None,
     "recorded": sorted(MigrationRecorder(connection).applied_migrations()),
     "applied": sorted(loader.applied_migrations),
     "nodes": sorted(graph.nodes),
@@ -66,7 +71,8 @@ print(MARKER + json.dumps(verdict, sort_keys=True))
 
 
 def db_verdict(project: Path) -> dict[str, Any]:
-    """Django's view of ``project``'s database: ``recorded`` (the rows), ``applied``
+    """Django's view of ``project``'s database: ``error`` (when ``build_graph`` raises, the
+    only key: ``"NodeNotFoundError: …"``), ``recorded`` (the rows), ``applied``
     (``loader.applied_migrations``), the graph's ``nodes``, ``edges`` and ``leaf_nodes``,
     ``inconsistent`` (the ``InconsistentMigrationHistory`` message or None), the unapplied
     nodes ``detect_soft_applied`` accepts, and what ``migrate --prune`` would prune per app;
