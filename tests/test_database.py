@@ -22,7 +22,7 @@ import pytest
 from db_oracle import db_verdict, run_advice
 from django_oracle import django_migrate
 from djmig import db
-from djmig.analysis import Analysis, analyze_workspace
+from djmig.analysis import Analysis, Workspace, analyze_workspace
 from djmig.cli import main
 from djmig.config import load_pyproject, merge
 from djmig.db import postgres as pg_reader
@@ -611,3 +611,23 @@ def test_admin_applied_before_a_custom_user_model_is_reported_on_its_first_migra
     assert finding.span.start_line == line_of(finding.path, "class Migration")
     assert finding.related[0].path.name == "0001_initial.py"
     assert finding.related[0].path.parent.parent.name == "admin"
+
+
+def test_a_new_read_replaces_the_applied_set_of_a_graph_without_squashes(project: Path):
+    shutil.rmtree(project / "blog")
+    shutil.rmtree(project / "news")
+    settings = project / "proj/settings.py"
+    settings.write_text(
+        settings.read_text().replace("    'blog',\n", "").replace("    'news',\n", "")
+    )
+    config = load_pyproject(project)[0]
+    workspace = Workspace(project, config)
+    workspace.load()
+    workspace.set_database(*db.load(config, workspace.project))
+    assert not codes(workspace.analyze(), "DM503")
+    assert not workspace.graph.replacements
+    execute(project, delete_rows("legacy"))
+    workspace.set_database(*db.load(config, workspace.project))
+    assert MigrationKey("legacy", "0001_initial") not in workspace.graph.applied
+    (finding,) = codes(workspace.analyze(), "DM503")
+    assert finding.path == project / "legacy/migrations/0001_initial.py"

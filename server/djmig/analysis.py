@@ -229,12 +229,13 @@ class Workspace:
         database rules run again; the graph is rebuilt only when a squash depends on it."""
         before = self.database
         self.database, self.database_notice = database, notice
-        if self._graph is not None and self._graph.replacements:
-            old = frozenset(before.applied) if before else None
-            new = frozenset(database.applied) if database else None
-            if old != new:
+        old = frozenset(before.applied) if before else None
+        new = frozenset(database.applied) if database else None
+        if self._graph is not None and old != new:
+            if self._graph.replacements:
                 self._invalidate_graph()
                 return
+            self._graph.applied = new  # without squashes, exactly the records
         self._forget_graph_findings()
 
     # -- models and settings files ----------------------------------------------------------
