@@ -186,7 +186,7 @@ def check(context: Context) -> Iterator[Finding]:
         shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
         yield RULE.finding(
             f"{key} is not recorded as applied in {database.description}, but what it "
-            f"creates exists ({shown}): migrate fails (table already exists). If the "
+            f"creates exists ({shown}): migrate fails (already exists). If the "
             f"schema is what the migration would create, record it: "
             f"{manage} migrate --fake-initial {key.app_label} {key.name}",
             migration,
