@@ -529,6 +529,11 @@ def test_postgres_wrong_password_is_one_message_without_the_password(
 ):
     base = f"postgresql://{password_role}:{{}}@{quote_dir(postgres)}/postgres"
     assert db.read_database(from_url(base.format("right-horse"), tmp_path, "x")).vendor
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"*:*:*:{password_role}:right-horse\n")
+    passfile.chmod(0o600)
+    without = f"postgresql://{password_role}@{quote_dir(postgres)}/postgres?passfile={passfile}"
+    assert db.read_database(from_url(without, tmp_path, "x")).vendor == "postgresql"
     target = from_url(base.format("wrong-battery"), tmp_path, "x")
     with pytest.raises(DatabaseUnavailable) as raised:
         db.read_database(target)

@@ -78,7 +78,9 @@ class DatabaseReads:
         except Exception as exc:  # a reader bug must not take the server down
             logger.exception("reading the database failed")
             state, notice = None, f"cannot read the database: {type(exc).__name__}"
-        workspace = self.ls.workspaces.get(root, workspace)  # re-indexed meanwhile
+        workspace = self.ls.workspaces.get(root)  # re-indexed (or removed) meanwhile
+        if workspace is None:
+            return "no workspace"
         before = workspace.database.applied if workspace.database is not None else None
         workspace.set_database(state, notice)
         after = state.applied if state is not None else None
