@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -234,3 +235,30 @@ async def test_refresh_interval_rereads_the_database(bare_client: LanguageClient
         connection.execute("DELETE FROM django_migrations WHERE name = '0009_gone'")
     await wait_until(bare_client, lambda: codes(bare_client, latest) == [])
     assert bare_client.messages == []
+
+
+async def test_a_server_that_never_answers_is_one_message_after_the_diagnostics(
+    bare_client: LanguageClient, project: Path
+):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # connections are queued, never accepted: libpq waits for an answer
+    try:
+        port = listener.getsockname()[1]
+        await start(
+            bare_client,
+            project,
+            client_capabilities("neovim"),
+            options={"databaseUrl": f"postgresql://app@127.0.0.1:{port}/shop"},
+        )
+        path = project / "shop/migrations/0002_product_sku.py"
+        await wait_until(bare_client, lambda: codes(bare_client, path) == ["DM203"])
+        message = await bare_client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
+        assert message.message.startswith(
+            f"djmig: cannot connect to PostgreSQL database 'shop' on 127.0.0.1:{port} as app"
+        )
+        assert "timeout" in message.message
+        assert codes(bare_client, path) == ["DM203"]
+        assert len(bare_client.messages) == 1
+    finally:
+        listener.close()
