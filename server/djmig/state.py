@@ -646,14 +646,21 @@ class StateEngine:
     def model_before(self, key: MigrationKey, app_label: str, model_name: str) -> ModelState | None:
         """Model ``app_label.model_name`` just before migration ``key``: for another app,
         as left by that app's migrations in ``forwards_plan(key)``."""
+        state = self.app_state_before(key, app_label)
+        return state.model(model_name) if state else None
+
+    def app_state_before(self, key: MigrationKey, app_label: str) -> AppState | None:
+        """The models of ``app_label`` just before migration ``key``: for another app, as
+        left by that app's migrations in ``forwards_plan(key)`` (an empty state when there
+        are none); None when ``key`` is not a node of the graph."""
         if app_label == key.app_label:
-            state = self.before(key)
-            return state.model(model_name) if state else None
+            return self.before(key)
+        if key not in self.graph:
+            return None
         ancestors = [n for n in self.graph.forwards_plan(key) if n.app_label == app_label]
         if not ancestors:
-            return None
-        state = self._state_after_set(app_label, set(ancestors))
-        return state.model(model_name)
+            return AppState(app_label, uncertain=app_label in self.graph.uncertain_apps)
+        return self._state_after_set(app_label, set(ancestors))
 
     def swapped(self, model: ModelState) -> bool | None:
         """``Options.swapped``: the model's ``swappable`` setting names another model."""

@@ -6,6 +6,7 @@ from djmig.rules import (
     alter_to_not_null,
     backward_incompatible_operation,
     circular_dependency,
+    hardcoded_user_model,
     invalid_migration_module,
     irreversible_run_python,
     irreversible_run_sql,
@@ -16,6 +17,8 @@ from djmig.rules import (
     run_python_model_import,
     squash_leftovers,
     unknown_app_dependency,
+    unresolved_lazy_reference,
+    user_model_not_in_first_migration,
 )
 from djmig.rules.base import Context, Finding, Related, Rule, Severity
 
@@ -33,6 +36,9 @@ RULES: tuple[Rule, ...] = (
     alter_to_not_null.RULE,
     backward_incompatible_operation.RULE,
     run_python_model_import.RULE,
+    user_model_not_in_first_migration.RULE,
+    hardcoded_user_model.RULE,
+    unresolved_lazy_reference.RULE,
 )
 BY_CODE = {rule.code: rule for rule in RULES}
 

@@ -1,0 +1,146 @@
+"""A migration points a relation at the user model with a literal instead of
+`settings.AUTH_USER_MODEL`.
+
+## What it does
+Reports a `ForeignKey`, `OneToOneField` or `ManyToManyField` in a `CreateModel`, `AddField`
+or `AlterField` whose target is a string naming the model `AUTH_USER_MODEL` names
+(`to="accounts.member"`, or `to="auth.user"` with the default user model), and a relation
+to `auth.User` while `AUTH_USER_MODEL` names another model. Fields declared with
+`swappable=False` are not reported, and nothing is reported while `AUTH_USER_MODEL` cannot
+be read.
+
+## Why is this bad?
+`makemigrations` always writes `to=settings.AUTH_USER_MODEL` with a
+`migrations.swappable_dependency(settings.AUTH_USER_MODEL)` dependency: the migration then
+follows the setting. A literal ties the history to one user model: once `AUTH_USER_MODEL`
+changes (or in a project reusing the app with its own user model) the relation still points
+at the old model. A relation to `auth.User` while another model is the user model points at
+a model Django never creates a table for (`auth.User` is swapped out): PostgreSQL refuses
+the foreign key (`relation "auth_user" does not exist`), SQLite accepts a foreign key to
+nothing. A literal dependency on the user model's app (`("accounts", "0001_initial")`)
+instead of `swappable_dependency` breaks the same way when the setting changes.
+
+## Example
+```python
+dependencies = [("accounts", "0001_initial")]
+operations = [
+    migrations.AddField(
+        "order",
+        "customer",
+        models.ForeignKey(on_delete=models.CASCADE, to="accounts.member"),
+    ),
+]
+```
+
+## Use instead
+```python
+from django.conf import settings
+
+dependencies = [migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
+operations = [
+    migrations.AddField(
+        "order",
+        "customer",
+        models.ForeignKey(on_delete=models.CASCADE, to=settings.AUTH_USER_MODEL),
+    ),
+]
+```
+
+## Fix safety
+"Use settings.AUTH_USER_MODEL" rewrites `to=` to `settings.AUTH_USER_MODEL`, adds
+`migrations.swappable_dependency(settings.AUTH_USER_MODEL)` to the dependencies (replacing a
+literal dependency on the first migration of the user model's app, when the migration uses
+no other model of that app) and adds `from django.conf import settings` if missing. It is
+safe when the literal named the current user model (the state does not change); for a
+relation to the swapped-out `auth.User` it is unsafe: the foreign key then points at the
+current user model's table.
+
+## References
+- `django/db/models/fields/related.py`: `RelatedField.deconstruct` (`SettingsReference`
+  for the swappable setting)
+- `django/db/migrations/migration.py`: `swappable_dependency`
+- Django documentation: "Referencing the User model", "Substituting a custom User model"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from djmig.index.values import CallValue
+from djmig.rules._relations import AUTH_USER, LocatedRelation, field_value, relations, user_model
+from djmig.rules.base import Context, Finding, Rule, Severity
+
+SETTING = "AUTH_USER_MODEL"
+
+
+def check(context: Context, app_label: str) -> Iterator[Finding]:
+    user = user_model(context.project)
+    if user is None:
+        return
+    setting = context.project.settings.get(SETTING)
+    for located in relations(context, app_label):
+        field = field_value(located.operation, located.relation.field_name)
+        if isinstance(field, CallValue) and field.kwargs.get("swappable") is False:
+            continue
+        written = located.relation.target
+        if located.target == user:
+            message = (
+                f"{located.label} points at the user model with the literal {written!r}: "
+                "use settings.AUTH_USER_MODEL (and swappable_dependency) so the migration "
+                "follows AUTH_USER_MODEL"
+            )
+        elif located.target == AUTH_USER:
+            message = (
+                f"{located.label} points at auth.User, but AUTH_USER_MODEL is {setting!r}: "
+                "auth.User is swapped out and has no table (PostgreSQL: relation "
+                '"auth_user" does not exist); use settings.AUTH_USER_MODEL'
+            )
+        else:
+            continue
+        yield RULE.finding(
+            message,
+            located.migration,
+            located.relation.span,
+            fixes=[fix_data(context, located, user)],
+        )
+
+
+def fix_data(context: Context, located: LocatedRelation, user: tuple[str, str]) -> dict[str, Any]:
+    """What "Use settings.AUTH_USER_MODEL" changes: the field, and in another app than the
+    user model's, the dependency to add and the literal one it replaces (if any)."""
+    migration = located.migration
+    data: dict[str, Any] = {
+        "fix": "swappable-user-model",
+        "operation": located.position,
+        "field": located.relation.field_name,
+        "add_dependency": False,
+        "replace_dependency": None,
+        "safe": located.target == user,
+    }
+    user_app = user[0]
+    if located.key.app_label == user_app:
+        return data
+    if any(d.setting == SETTING for d in migration.dependencies):
+        return data
+    data["add_dependency"] = True
+    if located.target != user or not migration.dependencies_complete:
+        return data
+    others = any(
+        relation.target.partition(".")[0] == user_app
+        and relation.target.lower() != f"{user_app}.{user[1]}"
+        for operation in migration.operations
+        for relation in operation.relations
+    )
+    roots = set(context.graph.root_nodes(user_app))
+    for index, dependency in enumerate(migration.dependencies):
+        key = dependency.key
+        if key is None or key.app_label != user_app or others:
+            continue
+        if key.name == "__first__" or key in roots:
+            data["replace_dependency"] = index
+            break
+    return data
+
+
+RULE = Rule("DM303", "hardcoded-user-model", Severity.WARNING, __doc__ or "", check_app=check)
