@@ -657,10 +657,10 @@ class StateEngine:
             return self.before(key)
         if key not in self.graph:
             return None
-        ancestors = [n for n in self.graph.forwards_plan(key) if n.app_label == app_label]
+        ancestors = {n for n in self.graph.ancestors(key) if n.app_label == app_label}
         if not ancestors:
             return AppState(app_label, uncertain=app_label in self.graph.uncertain_apps)
-        return self._state_after_set(app_label, set(ancestors))
+        return self._state_after_set(app_label, ancestors)
 
     def swapped(self, model: ModelState) -> bool | None:
         """``Options.swapped``: the model's ``swappable`` setting names another model."""

@@ -120,11 +120,13 @@ def _state_at(context: Context, located: LocatedRelation) -> AppState | None:
 
 
 def _certain(context: Context, key: MigrationKey) -> bool:
-    """No migration ``key`` depends on is in an app whose dependencies are not all known."""
-    uncertain = context.graph.uncertain_apps
-    return not uncertain or not any(
-        node.app_label in uncertain for node in context.graph.forwards_plan(key)
-    )
+    """No migration ``key`` depends on is on a cycle or in an app whose dependencies are
+    not all known: the state it is applied to is then the one djmig replays."""
+    graph = context.graph
+    ancestors = graph.ancestors(key) | {key}
+    uncertain = graph.uncertain_apps
+    on_cycle = {node for p in graph.problems if p.kind == "cycle" for node in p.cycle}
+    return not (ancestors & on_cycle) and not any(n.app_label in uncertain for n in ancestors)
 
 
 def _created_later(context: Context, app_label: str, model_name: str) -> ModelState | None:

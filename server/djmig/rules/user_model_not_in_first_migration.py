@@ -105,7 +105,7 @@ def _swappable_dependents(
         for dependency in migration.dependencies:
             if dependency.setting != SETTING:
                 continue
-            if creating not in context.graph.forwards_plan(key):
+            if creating not in context.graph.ancestors(key):
                 found.append((key, dependency.span))
             break
     return sorted(found)
