@@ -1,8 +1,9 @@
 """pygls wiring: every handler converts positions, calls the engine, converts results.
 
-Diagnostics are pushed (``publishDiagnostics``) for every migration file of every
-workspace folder, unless the client pulls both document and workspace diagnostics, in
-which case they are served by pull only (VS Code shows both collections otherwise).
+Diagnostics are pushed (``publishDiagnostics``) for every migration, models and settings
+file of every workspace folder, unless the client pulls both document and workspace
+diagnostics, in which case they are served by pull only (VS Code shows both collections
+otherwise).
 Only files whose findings changed are republished.
 """
 
@@ -134,20 +135,30 @@ class DjmigServer(LanguageServer):
                 )
                 loop.call_soon_threadsafe(self.work_done_progress.report, token, report)
 
+        overlays = self.open_documents(root)
+
         def build() -> Workspace:
-            workspace = Workspace(root, config)
+            workspace = Workspace(root, config, dict(overlays))
             workspace.load(progress)
             return workspace
 
         workspace = await loop.run_in_executor(None, build)
-        for document in list(self.workspace.text_documents.values()):
-            path = uri_to_path(document.uri)
-            if path and root in path.parents:
-                workspace.update_file(path, document.source)
+        for path, text in self.open_documents(root).items():
+            if overlays.get(path) != text:  # typed while the index was being built
+                workspace.update_file(path, text)
         self.workspaces[root] = workspace
         self.refresh(workspace, full=True)
         if token is not None:
             self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
+
+    def open_documents(self, root: Path) -> dict[Path, str]:
+        """The editor buffers of files under ``root``."""
+        found = {}
+        for document in list(self.workspace.text_documents.values()):
+            path = uri_to_path(document.uri)
+            if path and root in path.parents:
+                found[path] = document.source
+        return found
 
     # -- diagnostics ------------------------------------------------------------------------
 
@@ -199,6 +210,9 @@ class DjmigServer(LanguageServer):
             key = workspace.files.get(path)
             if key is not None and key in workspace.migrations:
                 return workspace.migrations[key].lines
+            source = workspace.source(path)
+            if source is not None:
+                return source.lines
         return SourceLines("")
 
     def diagnostics(self, uri: str, findings: list[Finding]) -> list[types.Diagnostic]:
@@ -353,7 +367,11 @@ async def did_save(ls: DjmigServer, params: types.DidSaveTextDocumentParams) -> 
 
 
 def _needs_reload(workspace: Workspace, path: Path) -> bool:
-    if path.name in _RELOAD_NAMES and workspace.key_for_path(path) is None:
+    """Files the project is discovered from; migrations, models and settings modules are
+    updated in place instead (``Workspace.update_file``)."""
+    if workspace.tracks(path):
+        return False
+    if path.name in _RELOAD_NAMES:
         return True
     settings = workspace.project.settings.path
     return settings is not None and path.parent == settings.parent
