@@ -104,6 +104,7 @@ def good_files() -> dict[str, str]:
         **app_migrations(
             "catalog", {"0001_initial": migration(ops=_create("Product"))}
         ),
+        "gone/__init__.py": "",
         "gone/models.py": "",
         **app_migrations("gone", {"0001_initial": migration(ops=_create("Widget"))}),
         "blog/models.py": "",
@@ -236,7 +237,7 @@ def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     results.update(zip(("bad_admin",), migrate_each(bad, module, steps)))
     scenarios = {
         "admin": ["admin"], "blog": ["blog"], "orders": ["orders"], "shop": ["shop"],
-        "legacy": ["legacy"], "good": ["good"], "all": [],
+        "legacy": ["legacy"], "good": ["good"], "all": [], "gone": ["gone"],
     }  # fmt: skip
     aliases = [*scenarios, "removed"]
     dbs = databases(dict.fromkeys(["default", *aliases], cluster))
@@ -339,6 +340,16 @@ def test_swappable_references_and_existing_models_migrate_and_are_silent(run: Ru
     assert run.results["all"] is not None  # shop and legacy fail; good alone succeeds
     codes = {f.code for f in run.good_analysis.findings if f.path.parts[-3] == "good"}
     assert codes == set()
+
+
+def test_app_with_migrations_not_installed_is_dm305_on_installed_apps(run: Run) -> None:
+    assert run.results["gone"] == "CommandError: No installed app with label 'gone'."
+    path = "proj/settings.py"
+    assert positions(run.good_analysis, run.good, "DM305") == [at(run.good, path, "INSTALLED_APPS")]
+    (finding,) = [f for f in run.good_analysis.findings if f.code == "DM305"]
+    assert finding.message.startswith("App 'gone' has 1 migration(s) in gone/migrations")
+    assert [r.path.name for r in finding.related] == ["0001_initial.py"]
+    assert positions(run.bad_analysis, run.bad, "DM305") == []
 
 
 def test_no_rule_failed(run: Run) -> None:

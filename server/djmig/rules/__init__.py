@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from djmig.rules import (
     alter_to_not_null,
+    app_not_installed,
     backward_incompatible_operation,
     circular_dependency,
     hardcoded_user_model,
@@ -39,6 +40,7 @@ RULES: tuple[Rule, ...] = (
     user_model_not_in_first_migration.RULE,
     hardcoded_user_model.RULE,
     unresolved_lazy_reference.RULE,
+    app_not_installed.RULE,
 )
 BY_CODE = {rule.code: rule for rule in RULES}
 
