@@ -452,3 +452,85 @@ def test_unknown_auth_user_model_or_installed_apps_keep_dm303_dm304_silent(tmp_p
         at(root, "legacy/migrations/0001_initial.py", '"gone.widget"'),
         at(root, "shop/migrations/0001_initial.py", '"catalog.product"'),
     ]
+
+
+# -- DM301 ----------------------------------------------------------------------------------
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=root, check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+
+
+def switched_project(tmp_path: Path) -> tuple[Path, str, str]:
+    """A project whose settings switch to ``accounts.Member``: (root, before, after)."""
+    files = {
+        "accounts/models.py": MEMBER_MODELS,
+        **app_migrations("accounts", {"0001_initial": migration(ops=MEMBER, initial=True)}),
+    }
+    root = make_project(tmp_path, files, [*CONTRIB, "accounts"], SETTINGS)
+    after = (root / "proj/settings.py").read_text()
+    before = after.replace("    'accounts',\n", "").replace(SETTINGS, "")
+    return root, before, after
+
+
+def test_auth_user_model_switched_after_migrate_is_dm301(tmp_path: Path, postgres: Cluster) -> None:
+    root, before, after = switched_project(tmp_path)
+    settings = root / "proj/settings.py"
+    settings.write_text(before)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "first")
+    settings.write_text(after)
+    dbs = databases({"default": None, "lite": None, "pg": postgres})
+    first = write_settings(
+        root, "oracle_before",
+        dbs + 'INSTALLED_APPS.remove("accounts")\nAUTH_USER_MODEL = "auth.User"\n',
+    )  # fmt: skip
+    assert migrate_each(root, first, [("lite", []), ("pg", [])]) == [None, None]
+    errors = migrate_each(root, write_settings(root, "oracle", dbs), [("lite", []), ("pg", [])])
+    for error in errors:
+        assert error is not None and error.startswith(
+            "InconsistentMigrationHistory: Migration admin.0001_initial is applied before its "
+            "dependency accounts.0001_initial"
+        ), error
+    analysis = analyze_workspace(root)
+    assert positions(analysis, root, "DM301") == [at(root, "proj/settings.py", "AUTH_USER_MODEL =")]
+    (finding,) = [f for f in analysis.findings if f.code == "DM301"]
+    assert "the committed settings (git HEAD) have AUTH_USER_MODEL = 'auth.User'" in finding.message
+    assert "admin.0001_initial" in finding.message
+    assert "SeparateDatabaseAndState" in finding.message
+
+
+def test_auth_user_model_as_committed_or_outside_git_is_silent(tmp_path: Path) -> None:
+    (tmp_path / "git").mkdir()
+    (tmp_path / "plain").mkdir()
+    root, _, _ = switched_project(tmp_path / "git")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "first")
+    plain, _, _ = switched_project(tmp_path / "plain")
+    for project in (root, plain):
+        assert positions(analyze_workspace(project), project, "DM301") == []
+        module = write_settings(project, "oracle", databases({"default": None}))
+        assert migrate_each(project, module, [("default", [])]) == [None]
+
+
+def test_migrations_creating_another_user_model_are_dm301(tmp_path: Path) -> None:
+    user = MEMBER.replace('name="Member"', 'name="User"').replace(
+        "])", '], managers=[("objects", django.contrib.auth.models.UserManager())])'
+    )
+    files = {
+        "accounts/models.py": MEMBER_MODELS,
+        **app_migrations(
+            "accounts",
+            {"0001_initial": "import django.contrib.auth.models\n"
+                             + migration(ops=f"{user}\n{MEMBER}")},
+        ),
+    }  # fmt: skip
+    root = make_project(tmp_path, files, [*CONTRIB, "accounts"], SETTINGS)
+    analysis = analyze_workspace(root)
+    (finding,) = [f for f in analysis.findings if f.code == "DM301"]
+    assert "accounts.User is created as a user model" in finding.message

@@ -5,6 +5,7 @@ from __future__ import annotations
 from djmig.rules import (
     alter_to_not_null,
     app_not_installed,
+    auth_user_model_changed,
     backward_incompatible_operation,
     circular_dependency,
     hardcoded_user_model,
@@ -37,6 +38,7 @@ RULES: tuple[Rule, ...] = (
     alter_to_not_null.RULE,
     backward_incompatible_operation.RULE,
     run_python_model_import.RULE,
+    auth_user_model_changed.RULE,
     user_model_not_in_first_migration.RULE,
     hardcoded_user_model.RULE,
     unresolved_lazy_reference.RULE,
