@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from djmig.config import Config
+from djmig.config import Config, tomllib
 from djmig.index.settings import Settings, read_settings
 from djmig.index.source import SourceError, read_source
 from djmig.index.values import evaluate, is_unknown
@@ -178,6 +178,8 @@ def _find_settings(root: Path, config: Config) -> tuple[Path | None, str | None,
         return (path if path.is_file() else None), None, roots
     if module is None and manage is not None:
         module = _settings_from_manage(manage)
+    if module is None:
+        module = _settings_from_entry_points(root) or _settings_from_pytest(root)
     if module:
         found = _find_module_file(module, roots)
         if found:
@@ -216,6 +218,31 @@ def _settings_from_manage(manage: Path) -> str | None:
             if isinstance(value, str):
                 return value
     return None
+
+
+def _settings_from_entry_points(root: Path) -> str | None:
+    """The default ``DJANGO_SETTINGS_MODULE`` of the project's ``wsgi.py``/``asgi.py``
+    (``startproject`` puts them next to ``settings.py``), when they agree."""
+    found = {
+        module
+        for name in ("wsgi.py", "asgi.py")
+        for path in _walk_files(root, name, max_depth=3)
+        if not any(part in SKIP_DIRS for part in path.parts)
+        and (module := _settings_from_manage(path)) is not None
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def _settings_from_pytest(root: Path) -> str | None:
+    """``DJANGO_SETTINGS_MODULE`` of ``[tool.pytest.ini_options]`` (pytest-django)."""
+    path = root / "pyproject.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    options = data.get("tool", {}).get("pytest", {}).get("ini_options", {})
+    module = options.get("DJANGO_SETTINGS_MODULE") if isinstance(options, dict) else None
+    return module if isinstance(module, str) and module else None
 
 
 def _find_module_file(module: str, roots: list[Path]) -> Path | None:
