@@ -534,3 +534,65 @@ def test_migrations_creating_another_user_model_are_dm301(tmp_path: Path) -> Non
     analysis = analyze_workspace(root)
     (finding,) = [f for f in analysis.findings if f.code == "DM301"]
     assert "accounts.User is created as a user model" in finding.message
+
+
+# -- DM304 in models modules ------------------------------------------------------------------
+
+SHOP_MODELS = """\
+from django.db import models
+
+
+class Order(models.Model):
+    pass
+
+
+class Line(models.Model):
+    order = models.ForeignKey("Order", on_delete=models.CASCADE)
+    parent = models.ForeignKey("self", null=True, on_delete=models.CASCADE)
+    coupon = models.ForeignKey(to="catalog.Coupon", null=True, on_delete=models.CASCADE)
+    basket = models.ForeignKey("orders.Basket", null=True, on_delete=models.CASCADE)
+    invoice = models.OneToOneField("orders.Invoice", null=True, on_delete=models.CASCADE)
+    tags = models.ManyToManyField("orders.Tag")
+"""
+ORDERS_MODELS = """\
+from django.db import models
+
+
+class Invoice(models.Model):
+    pass
+
+
+class Tag(models.Model):
+    pass
+"""
+
+
+def test_lazy_reference_in_models_fails_the_checks_and_is_dm304(tmp_path: Path) -> None:
+    files = {"shop/models.py": SHOP_MODELS, "orders/models.py": ORDERS_MODELS}
+    root = make_project(
+        tmp_path, files, ["django.contrib.contenttypes", "django.contrib.auth", "shop", "orders"]
+    )
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=root, env=django_env(root), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 1
+    e307 = sorted(line for line in completed.stderr.splitlines() if "fields.E307" in line)
+    assert e307 == [
+        "shop.Line.basket: (fields.E307) The field shop.Line.basket was declared with a lazy "
+        "reference to 'orders.basket', but app 'orders' doesn't provide model 'basket'.",
+        "shop.Line.coupon: (fields.E307) The field shop.Line.coupon was declared with a lazy "
+        "reference to 'catalog.coupon', but app 'catalog' isn't installed.",
+    ]
+    analysis = analyze_workspace(root)
+    path = "shop/models.py"
+    assert sorted(positions(analysis, root, "DM304")) == [
+        at(root, path, '"catalog.Coupon"'),
+        at(root, path, '"orders.Basket"'),
+    ]
+    messages = sorted(f.message for f in analysis.findings if f.code == "DM304")
+    assert messages[0].startswith(
+        "The field shop.Line.basket was declared with a lazy reference to 'orders.basket', "
+        "but app 'orders' doesn't provide model 'basket'"
+    )
+    assert "but app 'catalog' isn't installed" in messages[1]

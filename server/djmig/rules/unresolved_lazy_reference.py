@@ -18,7 +18,8 @@ so far (`StateApps`). On a fresh database `migrate shop` applies exactly the mig
 fails with `The field shop.Order.product was declared with a lazy reference to
 'catalog.product', but app 'catalog' isn't installed` (or `doesn't provide model
 'product'`). It may pass on a developer's database where the other app happened to be
-migrated first.
+migrated first. In a models module, Django's system checks report `fields.E307` and every
+management command stops before doing anything.
 
 ## Example
 ```python
@@ -45,21 +46,28 @@ No automatic fix.
 - `django/db/migrations/state.py`: `StateApps.__init__` (calls `_check_lazy_references`)
 - `django/core/checks/model_checks.py`: `_check_lazy_references`
 - `django/db/models/fields/related.py`: `resolve_relation`, `ForeignKey.target_field`
+- Django's system check `fields.E307` (`manage.py check`)
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from collections.abc import Iterator
 
-from djmig.keys import MigrationKey
+from djmig.index.discovery import WORKSPACE
+from djmig.index.migrations import RELATED_FIELDS, qualify
+from djmig.index.source import SourceFile
+from djmig.index.values import dotted_name
+from djmig.keys import MigrationKey, Span
 from djmig.rules._operations import created_here
-from djmig.rules._relations import LocatedRelation, relations
+from djmig.rules._relations import LocatedRelation, relations, resolve_relation
 from djmig.rules.base import Context, Finding, Related, Rule, Severity
 from djmig.state import AppState, ModelState, replay
 
 
 def check(context: Context, app_label: str) -> Iterator[Finding]:
+    yield from _in_models(context, app_label)
     if app_label in context.graph.uncertain_apps:
         return
     for located in relations(context, app_label):
@@ -137,6 +145,122 @@ def _created_later(context: Context, app_label: str, model_name: str) -> ModelSt
         if model is not None and model.created_in is not None:
             return model
     return None
+
+
+# -- models modules -------------------------------------------------------------------------
+
+
+def _in_models(context: Context, app_label: str) -> Iterator[Finding]:
+    """Relation fields of the app's models classes whose literal target names an app that
+    is not installed or a workspace app whose models modules define no such class
+    (``fields.E307`` of ``manage.py check``)."""
+    app = context.project.apps.get(app_label)
+    if app is None:
+        return
+    for path in app.models_files():
+        source = context.source(path)
+        if source is None or source.tree is None:
+            continue
+        for class_name, field_name, target, node in _model_relations(source.tree):
+            resolved = resolve_relation(target, app_label, class_name)
+            if resolved is None:
+                continue
+            target_app, model_name = resolved
+            reason = _models_reason(context, target_app, model_name)
+            if reason is None:
+                continue
+            yield Finding(
+                RULE.code,
+                f"The field {app_label}.{class_name}.{field_name} was declared with a lazy "
+                f"reference to '{target_app}.{model_name}', but {reason} (fields.E307: "
+                "every management command fails its system checks)",
+                path,
+                _span(source, node),
+                RULE.severity,
+            )
+
+
+def _model_relations(tree: ast.Module) -> Iterator[tuple[str, str, str, ast.Constant]]:
+    """``(class, field, target, target node)`` of ``name = ForeignKey("app.Model", ...)``
+    in the module's top-level classes, for Django's relation fields."""
+    imports: dict[str, str] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
+            for alias in stmt.names:
+                imports[alias.asname or alias.name] = f"{stmt.module}.{alias.name}"
+        elif isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                imports[alias.asname or alias.name] = alias.name
+    for stmt in tree.body:
+        if not isinstance(stmt, ast.ClassDef):
+            continue
+        for item in stmt.body:
+            if not (
+                isinstance(item, ast.Assign)
+                and len(item.targets) == 1
+                and isinstance(item.targets[0], ast.Name)
+                and isinstance(item.value, ast.Call)
+            ):
+                continue
+            call = item.value
+            qualname = qualify(dotted_name(call.func), imports) or ""
+            if not (
+                qualname.startswith("django.db.models.")
+                and qualname.rpartition(".")[2] in RELATED_FIELDS
+            ):
+                continue
+            node = call.args[0] if call.args else None
+            for keyword in call.keywords:
+                if keyword.arg == "to":
+                    node = keyword.value
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                yield stmt.name, item.targets[0].id, node.value, node
+
+
+_PLAIN_STATEMENTS = (
+    ast.Import, ast.ImportFrom, ast.Expr, ast.Assign, ast.AnnAssign, ast.FunctionDef,
+    ast.AsyncFunctionDef,
+)  # fmt: skip
+
+
+def _models_reason(context: Context, app_label: str, model_name: str) -> str | None:
+    """Why ``app_label.model_name`` cannot be resolved in the app registry, or None when it
+    can or djmig cannot tell."""
+    project = context.project
+    app = project.apps.get(app_label)
+    if app is None:
+        return f"app {app_label!r} isn't installed" if project.closed else None
+    if app.origin != WORKSPACE:
+        return None
+    files = app.models_files()
+    classes: set[str] = set()
+    for path in files:
+        source = context.source(path)
+        if source is None or source.tree is None:
+            return None
+        for stmt in source.tree.body:
+            if isinstance(stmt, ast.ClassDef):
+                classes.add(stmt.name.lower())
+            elif isinstance(stmt, ast.ImportFrom) and (
+                stmt.level or (stmt.module or "").split(".")[0] == app.name.split(".")[0]
+            ):
+                return None  # models imported from elsewhere in the app
+            elif not isinstance(stmt, _PLAIN_STATEMENTS):
+                return None  # conditional or dynamic definitions
+    if not files or model_name in classes:
+        return None
+    return f"app {app_label!r} doesn't provide model {model_name!r}"
+
+
+def _span(source: SourceFile, node: ast.expr) -> Span:
+    line = node.lineno - 1
+    end_line = (node.end_lineno or node.lineno) - 1
+    return Span(
+        line,
+        source.lines.col_from_utf8(line, node.col_offset),
+        end_line,
+        source.lines.col_from_utf8(end_line, node.end_col_offset or 0),
+    )
 
 
 RULE = Rule("DM304", "unresolved-lazy-reference", Severity.ERROR, __doc__ or "", check_app=check)
