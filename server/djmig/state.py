@@ -657,10 +657,21 @@ class StateEngine:
             return self.before(key)
         if key not in self.graph:
             return None
-        ancestors = {n for n in self.graph.ancestors(key) if n.app_label == app_label}
-        if not ancestors:
+        heads = self._app_parents(app_label, key, set())
+        if not heads:
             return AppState(app_label, uncertain=app_label in self.graph.uncertain_apps)
-        return self._state_after_set(app_label, ancestors)
+        history = self._history(app_label)
+        if len(heads) == 1:
+            trace = history.traces.get(next(iter(heads)))
+            return trace.after if trace else AppState(app_label, uncertain=True)
+        closed: set[MigrationKey] = set()
+        stack = list(heads)
+        while stack:
+            node = stack.pop()
+            if node not in closed:
+                closed.add(node)
+                stack.extend(history.parents.get(node, ()))
+        return self._state_after_set(app_label, closed)
 
     def swapped(self, model: ModelState) -> bool | None:
         """``Options.swapped``: the model's ``swappable`` setting names another model."""

@@ -85,12 +85,19 @@ def check(context: Context, app_label: str) -> Iterator[Finding]:
             continue
         if app.migrated is not True:
             continue
+        later = _created_later(context, target_app, model_name)
+        if (
+            later is not None
+            and later.created_in is not None
+            and target_app != app_label
+            and _reaches(context, located.key, later.created_in)
+        ):
+            continue  # the usual case, decided without replaying the other app
         state = _state_at(context, located)
         if state is None or state.uncertain or state.model(model_name) is not None:
             continue
         if not _certain(context, located.key):
             continue
-        later = _created_later(context, target_app, model_name)
         if later is None:
             detail = f"but app {target_app!r} doesn't provide model {model_name!r}"
             related: list[Related] = []
@@ -127,14 +134,36 @@ def _state_at(context: Context, located: LocatedRelation) -> AppState | None:
     return after
 
 
+def _reaches(context: Context, key: MigrationKey, target: MigrationKey) -> bool:
+    """Whether ``target`` is an ancestor of ``key`` through migrations of their two apps
+    only — how ``makemigrations`` writes a dependency on another app. False says nothing:
+    the path may go through a third app."""
+    apps = (key.app_label, target.app_label)
+    parents = context.graph.parent_map
+    seen: set[MigrationKey] = set()
+    stack = [key]
+    while stack:
+        node = stack.pop()
+        if node == target:
+            return True
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend(p for p in parents.get(node, ()) if p.app_label in apps)
+    return False
+
+
 def _certain(context: Context, key: MigrationKey) -> bool:
-    """No migration ``key`` depends on is on a cycle or in an app whose dependencies are
-    not all known: the state it is applied to is then the one djmig replays."""
+    """No migration ``key`` depends on is missing, on a cycle or in an app whose
+    dependencies are not all known: the state it is applied to is then the one djmig
+    replays."""
     graph = context.graph
     ancestors = graph.ancestors(key) | {key}
     uncertain = graph.uncertain_apps
     on_cycle = {node for p in graph.problems if p.kind == "cycle" for node in p.cycle}
-    return not (ancestors & on_cycle) and not any(n.app_label in uncertain for n in ancestors)
+    if ancestors & on_cycle or not ancestors.isdisjoint(graph.dummies):
+        return False
+    return not any(n.app_label in uncertain for n in ancestors)
 
 
 def _created_later(context: Context, app_label: str, model_name: str) -> ModelState | None:
@@ -157,6 +186,7 @@ def _in_models(context: Context, app_label: str) -> Iterator[Finding]:
     app = context.project.apps.get(app_label)
     if app is None:
         return
+    reasons: dict[tuple[str, str], str | None] = {}
     for path in app.models_files():
         source = context.source(path)
         if source is None or source.tree is None:
@@ -165,8 +195,10 @@ def _in_models(context: Context, app_label: str) -> Iterator[Finding]:
             resolved = resolve_relation(target, app_label, class_name)
             if resolved is None:
                 continue
+            if resolved not in reasons:
+                reasons[resolved] = _models_reason(context, *resolved)
+            reason = reasons[resolved]
             target_app, model_name = resolved
-            reason = _models_reason(context, target_app, model_name)
             if reason is None:
                 continue
             yield Finding(
