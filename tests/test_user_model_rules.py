@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from django_oracle import MARKER, django_env, django_verdict
-from djmig.analysis import Analysis, analyze_workspace
+from djmig.analysis import Analysis, Workspace, analyze_workspace
 from djmig.fixes import fixes_for
 from djmig.fixes.edits import apply_text_edits
 from djmig.rules import Finding
@@ -596,3 +596,39 @@ def test_lazy_reference_in_models_fails_the_checks_and_is_dm304(tmp_path: Path) 
         "but app 'orders' doesn't provide model 'basket'"
     )
     assert "but app 'catalog' isn't installed" in messages[1]
+
+
+def test_dm301_and_dm304_in_models_follow_unsaved_edits(tmp_path: Path) -> None:
+    root, _, after = switched_project(tmp_path)
+    (root / "shop").mkdir()
+    (root / "shop/__init__.py").write_text("")
+    (root / "shop/models.py").write_text(ORDERS_MODELS)
+    settings_path = root / "proj/settings.py"
+    settings_path.write_text(after.replace("    'accounts',\n", "    'accounts',\n    'shop',\n"))
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "first")
+    workspace = Workspace(root)
+    workspace.load()
+    assert workspace.analyze().findings == []
+    text = settings_path.read_text()
+    assert workspace.update_file(settings_path, text.replace('"accounts.Member"', '"auth.User"'))
+    analysis = workspace.analyze()
+    assert settings_path in analysis.changed
+    assert [f.code for f in analysis.by_path[settings_path]] == ["DM301"]
+    assert "git HEAD" in analysis.by_path[settings_path][0].message
+    assert workspace.update_file(settings_path, text)
+    assert settings_path not in workspace.analyze().by_path
+    models = root / "shop/models.py"
+    label = '    tag = models.ForeignKey("shop.Label", on_delete=models.CASCADE)'
+    broken = f"{ORDERS_MODELS}\n\nclass Note(models.Model):\n{label}\n"
+    assert workspace.update_file(models, broken)
+    (finding,) = workspace.analyze().by_path[models]
+    assert (finding.code, finding.span.start_line) == (
+        "DM304",
+        broken.splitlines().index(
+            '    tag = models.ForeignKey("shop.Label", on_delete=models.CASCADE)'
+        ),
+    )
+    assert workspace.update_file(models, ORDERS_MODELS)
+    assert models not in workspace.analyze().by_path
