@@ -534,6 +534,12 @@ def test_migrations_creating_another_user_model_are_dm301(tmp_path: Path) -> Non
     analysis = analyze_workspace(root)
     (finding,) = [f for f in analysis.findings if f.code == "DM301"]
     assert "accounts.User is created as a user model" in finding.message
+    proxy = user.replace(
+        "managers=", 'options={"proxy": True}, bases=("accounts.member",), managers='
+    )
+    migration_file = root / "accounts/migrations/0001_initial.py"
+    migration_file.write_text(migration_file.read_text().replace(user, proxy))
+    assert [f for f in analyze_workspace(root).findings if f.code == "DM301"] == []
 
 
 # -- DM304 in models modules ------------------------------------------------------------------

@@ -6,8 +6,9 @@ existing migrations were made, or applied, with another user model:
 - the committed settings (git `HEAD`, read with `git show` and evaluated like the working
   tree's) name another model, and migrations depend on the user model through
   `swappable_dependency(settings.AUTH_USER_MODEL)` (`django.contrib.admin`'s do);
-- the migrations still create another user model (a model with Django's `UserManager`
-  that is not `AUTH_USER_MODEL`), or point relations at `auth.User` while it is swapped out.
+- the migrations still create another user model (a concrete model with Django's
+  `UserManager` that is not `AUTH_USER_MODEL`; proxies of the user model are not), or
+  point relations at `auth.User` while it is swapped out.
 
 The message names the evidence and the safe procedure. Nothing is reported when
 `AUTH_USER_MODEL` cannot be read, or outside a git repository without the second kind of
@@ -100,7 +101,11 @@ def other_user_models(context: Context) -> str | None:
         for leaf in context.graph.leaf_nodes(label):
             state = context.state.after(leaf)
             for model in state.models.values() if state else ():
-                if (model.app_label, model.name_lower) != user and _has_user_manager(model):
+                if (
+                    (model.app_label, model.name_lower) != user
+                    and model.proxy is False
+                    and _has_user_manager(model)
+                ):
                     found.append(f"{model.app_label}.{model.name} is created as a user model")
         if user != AUTH_USER:
             for located in relations(context, label):
