@@ -133,6 +133,8 @@ def fix_data(context: Context, located: LocatedRelation, user: tuple[str, str]) 
         for relation in operation.relations
     )
     roots = set(context.graph.root_nodes(user_app))
+    # A migration a root squashes is that root, as far as the dependency goes.
+    roots |= {old for root in list(roots) for old in context.graph.replacements.get(root, ())}
     for index, dependency in enumerate(migration.dependencies):
         key = dependency.key
         if key is None or key.app_label != user_app or others:
