@@ -77,6 +77,24 @@ class Migration(migrations.Migration):
 """  # noqa: E501
 
 
+NOTES = f"""\
+from django.conf import settings
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0001_initial"),
+    ]
+    operations = [
+        migrations.CreateModel(
+            name="Note",
+            fields=[{ID}, ("author", models.ForeignKey(on_delete=models.CASCADE, to=settings.AUTH_USER_MODEL))],
+        ),
+    ]
+"""  # noqa: E501
+
+
 def _create(model: str, field: str = "") -> str:
     extra = f", {field}" if field else ""
     return f'migrations.CreateModel(name="{model}", fields=[{ID}{extra}])'
@@ -138,10 +156,14 @@ def good_files() -> dict[str, str]:
         ),
         "good/models.py": "",
         **app_migrations("good", {"0001_initial": GOOD_REVIEW}),
+        "notes/models.py": "",
+        **app_migrations("notes", {"0001_initial": NOTES}),
     }  # fmt: skip
 
 
-GOOD_APPS = [*CONTRIB, "accounts", "blog", "catalog", "good", "legacy", "orders", "shop"]
+GOOD_APPS = [
+    *CONTRIB, "accounts", "blog", "catalog", "good", "legacy", "notes", "orders", "shop",
+]  # fmt: skip
 
 ORACLE = r"""
 import json
@@ -238,6 +260,7 @@ def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     scenarios = {
         "admin": ["admin"], "blog": ["blog"], "orders": ["orders"], "shop": ["shop"],
         "legacy": ["legacy"], "good": ["good"], "all": [], "gone": ["gone"],
+        "notes": ["notes"],
     }  # fmt: skip
     aliases = [*scenarios, "removed"]
     dbs = databases(dict.fromkeys(["default", *aliases], cluster))
@@ -299,8 +322,10 @@ def test_relation_to_swapped_out_auth_user_is_dm303(run: Run) -> None:
 
 def test_literal_user_model_migrates_but_is_dm303(run: Run) -> None:
     assert run.results["orders"] is None
+    assert run.results["notes"] is None
     assert sorted(positions(run.good_analysis, run.good, "DM303")) == [
         at(run.good, "blog/migrations/0001_initial.py", '"auth.user"'),
+        at(run.good, "notes/migrations/0001_initial.py", '("accounts", "0001_initial")'),
         at(run.good, "orders/migrations/0001_initial.py", '"accounts.member"'),
     ]
 
@@ -370,11 +395,11 @@ def test_fix_uses_the_swappable_setting_and_django_migrates_it(
 ) -> None:
     root = make_project(tmp_path, good_files(), GOOD_APPS, SETTINGS)
     analysis = analyze_workspace(root)
-    for app in ("orders", "blog"):
+    for app in ("orders", "blog", "notes"):
         finding = dm303(analysis, app)
         source = finding.path.read_text()
         (fix,) = [f for f in fixes_for(finding, source, analysis) if "AUTH_USER_MODEL" in f.title]
-        assert fix.applicability == ("safe" if app == "orders" else "unsafe")
+        assert fix.applicability == ("unsafe" if app == "blog" else "safe")
         (edit,) = fix.edits
         finding.path.write_text(apply_text_edits(source, edit.edits))
     orders = (root / "orders/migrations/0001_initial.py").read_text()
@@ -385,6 +410,10 @@ def test_fix_uses_the_swappable_setting_and_django_migrates_it(
     blog = (root / "blog/migrations/0001_initial.py").read_text()
     assert "('auth', '0012_alter_user_first_name_max_length')," in blog
     assert "migrations.swappable_dependency(settings.AUTH_USER_MODEL)," in blog
+    notes = (root / "notes/migrations/0001_initial.py").read_text()
+    assert notes == NOTES.replace(
+        '("accounts", "0001_initial")', "migrations.swappable_dependency(settings.AUTH_USER_MODEL)"
+    )
     verdict = django_verdict(root)
     assert verdict["error"] is None, verdict["error"]
     assert ["accounts", "0001_initial"] in [
@@ -395,8 +424,8 @@ def test_fix_uses_the_swappable_setting_and_django_migrates_it(
     module = write_settings(
         root, "oracle", databases({"default": None, "lite": None, "pg": postgres})
     )
-    steps = [(alias, [app]) for alias in ("lite", "pg") for app in ("orders", "blog")]
-    assert migrate_each(root, module, steps) == [None] * 4
+    steps = [(alias, [app]) for alias in ("lite", "pg") for app in ("orders", "blog", "notes")]
+    assert migrate_each(root, module, steps) == [None] * 6
 
 
 def test_fix_in_the_user_model_app_keeps_its_dependencies(tmp_path: Path) -> None:

@@ -29,8 +29,8 @@ SETTING = "AUTH_USER_MODEL"
 
 
 def use_swappable_user_model(source: str, data: dict[str, Any]) -> str | None:
-    """``source`` rewritten as the fix data of a DM303 finding says; None when the file
-    is not laid out as the finding was made on (nothing is then changed)."""
+    """``source`` rewritten as the fix data of a DM303 finding says (``field`` None: the
+    dependencies only); None when the file is not laid out as the finding was made on."""
     module = parse(source)
     if module is None:
         return None
@@ -39,16 +39,18 @@ def use_swappable_user_model(source: str, data: dict[str, Any]) -> str | None:
         return None
     name = settings or "settings"
     reference = cst.parse_expression(f"{name}.{SETTING}")
-    call = find_operation(module, data["operation"])
-    field = _field_call(call, data["field"]) if call is not None else None
-    if field is None:
-        return None
-    to = argument_index(field.args, 0, "to")
-    if to is None or not isinstance(field.args[to].value, cst.SimpleString):
-        return None
-    args = list(field.args)
-    args[to] = args[to].with_changes(value=reference)
-    changes: dict[cst.CSTNode, cst.CSTNode] = {field: field.with_changes(args=args)}
+    changes: dict[cst.CSTNode, cst.CSTNode] = {}
+    if data["field"] is not None:
+        call = find_operation(module, data["operation"])
+        field = _field_call(call, data["field"]) if call is not None else None
+        if field is None:
+            return None
+        to = argument_index(field.args, 0, "to")
+        if to is None or not isinstance(field.args[to].value, cst.SimpleString):
+            return None
+        args = list(field.args)
+        args[to] = args[to].with_changes(value=reference)
+        changes[field] = field.with_changes(args=args)
     if data["add_dependency"]:
         dependencies = _dependencies(module)
         prefix = _migrations_prefix(module)
