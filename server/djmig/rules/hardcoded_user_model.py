@@ -117,7 +117,14 @@ def check(context: Context, app_label: str) -> Iterator[Finding]:
         return
     for key in context.state.plan(app_label):
         migration = context.migrations.get(key)
-        if key in reported or migration is None or not _uses_setting(migration):
+        if key in reported or migration is None:
+            continue
+        dependencies = migration.dependencies
+        if not any(d.key and d.key.app_label == user[0] for d in dependencies) or any(
+            d.setting == SETTING for d in dependencies
+        ):
+            continue
+        if not _uses_setting(migration):
             continue
         add, replace = _dependency_change(context, migration, user, True)
         if not add or replace is None:
