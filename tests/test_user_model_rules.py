@@ -156,13 +156,21 @@ def good_files() -> dict[str, str]:
         ),
         "good/models.py": "",
         **app_migrations("good", {"0001_initial": GOOD_REVIEW}),
+        "early/models.py": "",
+        **app_migrations(
+            "early",
+            {"0001_initial": migration(ops="\n".join([
+                _create("Line", f'("order", {fk.format("early.order")})'), _create("Order")
+            ]))},
+        ),
         "notes/models.py": "",
         **app_migrations("notes", {"0001_initial": NOTES}),
     }  # fmt: skip
 
 
 GOOD_APPS = [
-    *CONTRIB, "accounts", "blog", "catalog", "good", "legacy", "notes", "orders", "shop",
+    *CONTRIB, "accounts", "blog", "catalog", "early", "good", "legacy", "notes", "orders",
+    "shop",
 ]  # fmt: skip
 
 ORACLE = r"""
@@ -260,7 +268,7 @@ def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     scenarios = {
         "admin": ["admin"], "blog": ["blog"], "orders": ["orders"], "shop": ["shop"],
         "legacy": ["legacy"], "good": ["good"], "all": [], "gone": ["gone"],
-        "notes": ["notes"],
+        "notes": ["notes"], "early": ["early"],
     }  # fmt: skip
     aliases = [*scenarios, "removed"]
     dbs = databases(dict.fromkeys(["default", *aliases], cluster))
@@ -350,6 +358,7 @@ def test_reference_to_an_app_no_longer_installed_fails_migrate_and_is_dm304(run:
         "but app 'gone' isn't installed." in removed
     )
     assert sorted(positions(run.good_analysis, run.good, "DM304")) == [
+        at(run.good, "early/migrations/0001_initial.py", '"early.order"'),
         at(run.good, "legacy/migrations/0001_initial.py", '"gone.widget"'),
         at(run.good, "shop/migrations/0001_initial.py", '"catalog.product"'),
     ]
@@ -357,6 +366,15 @@ def test_reference_to_an_app_no_longer_installed_fails_migrate_and_is_dm304(run:
     assert finding.message.startswith(
         "The field legacy.Thing.widget was declared with a lazy reference to 'gone.widget', "
         "but app 'gone' isn't installed"
+    )
+
+
+def test_reference_to_a_model_created_later_in_the_migration_is_dm304(run: Run) -> None:
+    assert "Related model 'early.order' cannot be resolved" in (run.results["early"] or "")
+    (finding,) = [f for f in run.good_analysis.findings if f.path.parts[-3] == "early"]
+    assert finding.message.startswith(
+        "The field early.Line.order was declared with a lazy reference to 'early.order', "
+        "but 'early.order' does not exist at this point of the graph"
     )
 
 
@@ -478,6 +496,7 @@ def test_unknown_auth_user_model_or_installed_apps_keep_dm303_dm304_silent(tmp_p
     assert codes.isdisjoint({"DM302", "DM303"})
     # Every app with migrations is analysed: "gone" is one, but legacy does not depend on it.
     assert sorted(positions(analysis, root, "DM304")) == [
+        at(root, "early/migrations/0001_initial.py", '"early.order"'),
         at(root, "legacy/migrations/0001_initial.py", '"gone.widget"'),
         at(root, "shop/migrations/0001_initial.py", '"catalog.product"'),
     ]
