@@ -24,7 +24,8 @@ def _git(cwd: Path, *args: str) -> str | None:
         completed = subprocess.run(
             ["git", "-C", str(cwd), *args],
             capture_output=True,
-            text=True,
+            encoding="utf-8",
+            errors="replace",
             timeout=TIMEOUT,
             check=False,
         )
