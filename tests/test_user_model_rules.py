@@ -686,3 +686,13 @@ def test_dm301_and_dm304_in_models_follow_unsaved_edits(tmp_path: Path) -> None:
     )
     assert workspace.update_file(models, ORDERS_MODELS)
     assert models not in workspace.analyze().by_path
+
+
+def test_user_model_after_first_migration_without_swappable_dependents_is_silent(
+    tmp_path: Path,
+) -> None:
+    apps = ["django.contrib.auth", "django.contrib.contenttypes", "accounts"]
+    root = make_project(tmp_path, bad_files(), apps, SETTINGS)
+    assert positions(analyze_workspace(root), root, "DM302") == []
+    module = write_settings(root, "oracle", databases({"default": None}))
+    assert migrate_each(root, module, [("default", [])]) == [None]
