@@ -151,6 +151,18 @@ class MigrationGraph:
                 stack += [(n, False) for n in sorted(self.parent_map.get(node, ()))]
         return visited
 
+    def ancestors(self, target: MigrationKey) -> set[MigrationKey]:
+        """The nodes ``forwards_plan(target)`` holds besides ``target``, as a set (with
+        ``target`` itself when it is on a cycle, where ``forwards_plan`` would not end)."""
+        found: set[MigrationKey] = set()
+        stack = list(self.parent_map.get(target, ()))
+        while stack:
+            node = stack.pop()
+            if node not in found:
+                found.add(node)
+                stack.extend(self.parent_map.get(node, ()))
+        return found
+
     def edges(self) -> list[tuple[MigrationKey, MigrationKey]]:
         return sorted(
             (parent, child)

@@ -23,6 +23,7 @@ from djmig.fixes.reverse_noop import add_reverse_noop
 from djmig.fixes.reverse_sql_noop import add_reverse_sql_noop
 from djmig.fixes.reverse_stub import add_reverse_stub
 from djmig.fixes.split_not_null import split_not_null_fix, use_db_default
+from djmig.fixes.swappable_user_model import use_swappable_user_model
 from djmig.index.discovery import Project
 from djmig.keys import MigrationKey, Span
 from djmig.rules import Finding
@@ -120,6 +121,11 @@ def _fix(finding: Finding, source: str, data: dict[str, Any], project: Project) 
         return _merge_fix(finding, data["app_label"], data["leaves"], project)
     if kind == "split-not-null":
         return split_not_null_fix(finding, source, data, project)
+    if kind == "swappable-user-model":
+        new = use_swappable_user_model(source, data)
+        safe = data.get("safe") is True
+        title = "Use settings.AUTH_USER_MODEL"
+        return _file_fix(finding, source, new, title, "safe" if safe else "unsafe", safe)
     if kind == "db-default":
         version = installed_django_version(project.site_packages) or DEFAULT_DJANGO_VERSION
         if int(version.split(".")[0]) < 5:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from djmig.rules import (
     alter_to_not_null,
+    app_not_installed,
     applied_migration_missing,
+    auth_user_model_changed,
     backward_incompatible_operation,
     circular_dependency,
+    hardcoded_user_model,
     inconsistent_history,
     invalid_migration_module,
     irreversible_run_python,
@@ -19,6 +22,8 @@ from djmig.rules import (
     squash_leftovers,
     tables_exist_unrecorded,
     unknown_app_dependency,
+    unresolved_lazy_reference,
+    user_model_not_in_first_migration,
 )
 from djmig.rules.base import Context, Finding, Related, Rule, Severity
 
@@ -36,6 +41,11 @@ RULES: tuple[Rule, ...] = (
     alter_to_not_null.RULE,
     backward_incompatible_operation.RULE,
     run_python_model_import.RULE,
+    auth_user_model_changed.RULE,
+    user_model_not_in_first_migration.RULE,
+    hardcoded_user_model.RULE,
+    unresolved_lazy_reference.RULE,
+    app_not_installed.RULE,
     inconsistent_history.RULE,
     applied_migration_missing.RULE,
     tables_exist_unrecorded.RULE,
