@@ -11,7 +11,9 @@ succeeds.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from typing import Any
 import pytest
 from django_oracle import MARKER, django_env, django_verdict
 from djmig.analysis import Analysis, Workspace, analyze_workspace
+from djmig.config import load_pyproject
 from djmig.fixes import fixes_for
 from djmig.fixes.edits import apply_text_edits
 from djmig.rules import Finding
@@ -174,7 +177,9 @@ GOOD_APPS = [
 ]  # fmt: skip
 
 ORACLE = r"""
+import dataclasses
 import json
+import re
 import sys
 
 import django
@@ -550,6 +555,36 @@ def test_auth_user_model_switched_after_migrate_is_dm301(tmp_path: Path, postgre
     assert "the committed settings (git HEAD) have AUTH_USER_MODEL = 'auth.User'" in finding.message
     assert "admin.0001_initial" in finding.message
     assert "SeparateDatabaseAndState" in finding.message
+
+
+def test_auth_user_model_switched_after_migrate_is_dm301_from_the_database(
+    tmp_path: Path, postgres: Cluster
+) -> None:
+    root, _, _ = switched_project(tmp_path)  # no git: the database is the evidence
+    dbs = databases({"default": None, "pg": postgres})
+    first = write_settings(
+        root, "oracle_before",
+        dbs + 'INSTALLED_APPS.remove("accounts")\nAUTH_USER_MODEL = "auth.User"\n',
+    )  # fmt: skip
+    assert migrate_each(root, first, [("default", []), ("pg", [])]) == [None, None]
+    pg = re.search(r"'NAME': '(djmig_\w+)'", dbs)
+    assert pg is not None
+    urls = [
+        f"sqlite:///{root / 'default.sqlite3'}",
+        f"postgresql://{postgres.user}@/{pg.group(1)}?host={postgres.socket_dir}",
+    ]
+    for url in urls:
+        config = dataclasses.replace(load_pyproject(root)[0], database=url)
+        analysis = analyze_workspace(root, config, database=True)
+        assert positions(analysis, root, "DM301") == [
+            at(root, "proj/settings.py", "AUTH_USER_MODEL =")
+        ], url
+        (finding,) = [f for f in analysis.findings if f.code == "DM301"]
+        assert (
+            "the database applied admin.0001_initial before accounts.0001_initial"
+            in finding.message
+        )
+    assert positions(analyze_workspace(root), root, "DM301") == []  # no database read
 
 
 def test_auth_user_model_as_committed_or_outside_git_is_silent(tmp_path: Path) -> None:

@@ -8,12 +8,14 @@ existing migrations were made, or applied, with another user model:
   `swappable_dependency(settings.AUTH_USER_MODEL)` (`django.contrib.admin`'s do);
 - the migrations still create another user model (a concrete model with Django's
   `UserManager` that is not `AUTH_USER_MODEL`; proxies of the user model are not), or
-  point relations at `auth.User` while it is swapped out.
+  point relations at `auth.User` while it is swapped out;
+- the configured database (see DM501) has applied a migration that depends on the user
+  model through `swappable_dependency` while the migration that creates the user model
+  now is not applied (what `check_consistent_history` will refuse).
 
 The message names the evidence and the safe procedure. Nothing is reported when
-`AUTH_USER_MODEL` cannot be read, or outside a git repository without the second kind of
-evidence. Each source of evidence is one function of `EVIDENCE`; the applied history of a
-configured database is not among them.
+`AUTH_USER_MODEL` cannot be read, or without any of the evidence (outside a git
+repository, no database configured). Each source of evidence is one function of `EVIDENCE`.
 
 ## Why is this bad?
 Migrations record the user model they were made against: `swappable_dependency` resolves
@@ -125,8 +127,34 @@ def _has_user_manager(model: ModelState) -> bool:
     return False
 
 
+def applied_history(context: Context) -> str | None:
+    """The database applied migrations that depend on the user model before the migration
+    they now resolve to: the history was applied with another user model."""
+    user = user_model(context.project)
+    applied = context.graph.applied
+    if user is None or applied is None:
+        return None
+    early = sorted(
+        f"{key} before {parent}"
+        for key in applied
+        if key in context.migrations
+        and any(d.setting == SETTING for d in context.migrations[key].dependencies)
+        for parent in context.graph.parents(key)
+        if parent.app_label == user[0] and parent not in applied
+    )
+    if not early:
+        return None
+    return f"the database applied {early[0]}" + (
+        f" (and {len(early) - 1} more)" if len(early) > 1 else ""
+    )
+
+
 #: Sources of evidence, each a description or None.
-EVIDENCE: tuple[Callable[[Context], str | None], ...] = (committed_setting, other_user_models)
+EVIDENCE: tuple[Callable[[Context], str | None], ...] = (
+    committed_setting,
+    other_user_models,
+    applied_history,
+)
 
 
 def check(context: Context) -> Iterator[Finding]:
