@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import functools
 import json
 import logging
 import os
@@ -126,10 +127,18 @@ class Project:
 
     def models_app(self, path: Path) -> App | None:
         """The workspace app whose models module ``path`` belongs to."""
-        for app in self.apps.values():
-            if app.origin == WORKSPACE and app.owns_models_file(path):
-                return app
-        return None
+        package = path.parent.parent if path.parent.name == "models" else path.parent
+        app = self._workspace_packages.get(package)
+        return app if app is not None and app.owns_models_file(path) else None
+
+    @functools.cached_property
+    def _workspace_packages(self) -> dict[Path, App]:
+        """Package directory → workspace app (the apps are complete once discovered)."""
+        return {
+            app.package_dir: app
+            for app in self.apps.values()
+            if app.origin == WORKSPACE and app.package_dir is not None
+        }
 
     def app_for_dir(self, directory: Path) -> App | None:
         for app in self.apps.values():
