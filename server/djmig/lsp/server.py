@@ -28,8 +28,9 @@ from djmig import __version__, export
 from djmig.analysis import Workspace
 from djmig.config import Config, load_pyproject, merge
 from djmig.keys import SourceLines
-from djmig.lsp import actions
+from djmig.lsp import actions, navigation
 from djmig.lsp.convert import from_range, path_to_uri, same_lines, to_diagnostic, uri_to_path
+from djmig.navigation import Applied
 from djmig.rules import Finding
 
 logger = logging.getLogger(__name__)
@@ -204,6 +205,11 @@ class DjmigServer(LanguageServer):
             if source is not None:
                 return source.lines
         return SourceLines("")
+
+    def applied_for(self, workspace: Workspace) -> Applied | None:
+        """The applied state of migrations, for hovers and code lenses: None, no database
+        is read."""
+        return None
 
     def diagnostics(self, uri: str, findings: list[Finding]) -> list[types.Diagnostic]:
         if not findings:
@@ -469,6 +475,51 @@ def resolve_code_action(ls: DjmigServer, action: types.CodeAction) -> types.Code
 @server.command(actions.CREATE_MERGE)
 def create_merge_migration(ls: DjmigServer, uri: str, app_label: str) -> str | None:
     return actions.create_merge_on_disk(ls, uri, app_label)
+
+
+# -- navigation -----------------------------------------------------------------------------
+
+
+@server.feature(types.TEXT_DOCUMENT_DEFINITION)
+def definition(ls: DjmigServer, params: types.DefinitionParams) -> list[types.Location] | None:
+    return navigation.definition(ls, params)
+
+
+@server.feature(types.TEXT_DOCUMENT_REFERENCES)
+def references(ls: DjmigServer, params: types.ReferenceParams) -> list[types.Location] | None:
+    return navigation.references(ls, params)
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(ls: DjmigServer, params: types.HoverParams) -> types.Hover | None:
+    return navigation.hover(ls, params)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_COMPLETION,
+    types.CompletionOptions(trigger_characters=navigation.TRIGGER_CHARACTERS),
+)
+def completion(ls: DjmigServer, params: types.CompletionParams) -> types.CompletionList | None:
+    return navigation.completion(ls, params)
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+def code_lens(ls: DjmigServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+    return navigation.code_lens(ls, params)
+
+
+@server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+def document_symbols(
+    ls: DjmigServer, params: types.DocumentSymbolParams
+) -> list[types.DocumentSymbol] | list[types.SymbolInformation]:
+    return navigation.document_symbols(ls, params)
+
+
+@server.feature(types.WORKSPACE_SYMBOL)
+def workspace_symbols(
+    ls: DjmigServer, params: types.WorkspaceSymbolParams
+) -> list[types.WorkspaceSymbol]:
+    return navigation.workspace_symbols(ls, params)
 
 
 @server.command("djmig.showGraph")
