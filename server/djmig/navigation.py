@@ -13,15 +13,15 @@ the app's root, ``__latest__``: its leaf, ``swappable_dependency``: the setting'
 A model resolves in the state of its app as the migration sees it (``StateEngine``); its
 identity through renames is the ``CreateModel`` that made it (``ModelState.created_in``).
 
-``hover`` and ``code_lenses`` take an optional ``applied`` callable (migration key to
-True/False/None) for the database state; without one nothing is said about it.
+``hover`` and ``code_lenses`` take an optional ``applied`` state (``AppliedState``:
+migration key to True/False); without one nothing is said about the database.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,10 +32,8 @@ from djmig.index.discovery import WORKSPACE
 from djmig.index.migrations import Dependency, MigrationFile, Operation
 from djmig.index.source import SourceError, read_source
 from djmig.index.values import is_unknown
-from djmig.keys import MigrationKey, SourceLines, Span
+from djmig.keys import AppliedState, MigrationKey, SourceLines, Span
 from djmig.state import AppState, ModelState
-
-Applied = Callable[[MigrationKey], bool | None]
 
 DEPENDENCY_ATTRIBUTES = ("dependencies", "run_before", "replaces")
 _RELATION_FIELDS = {"ForeignKey", "OneToOneField", "ManyToManyField"}
@@ -476,14 +474,14 @@ def _relative(workspace: Workspace, path: Path) -> str:
     )
 
 
-def applied_text(applied: Applied | None, key: MigrationKey) -> str | None:
-    state = applied(key) if applied is not None else None
+def applied_text(applied: AppliedState | None, key: MigrationKey) -> str | None:
+    state = applied.get(key) if applied is not None else None
     if state is None:
         return None
     return "applied" if state else "not applied"
 
 
-def hover(workspace: Workspace, target: Target, applied: Applied | None = None) -> str | None:
+def hover(workspace: Workspace, target: Target, applied: AppliedState | None = None) -> str | None:
     """Markdown describing the migration or model under the cursor."""
     if target.kind in ("migration", "migration-class") and target.key is not None:
         migration = workspace.migrations.get(target.key)
@@ -520,7 +518,7 @@ def hover(workspace: Workspace, target: Target, applied: Applied | None = None) 
 
 
 def code_lenses(
-    workspace: Workspace, key: MigrationKey, applied: Applied | None = None
+    workspace: Workspace, key: MigrationKey, applied: AppliedState | None = None
 ) -> list[Lens]:
     """On ``class Migration``: its dependents (click: their entries), and its applied state
     when ``applied`` knows it."""

@@ -27,10 +27,9 @@ from pygls.protocol.json_rpc import JsonRPCNotification
 from djmig import __version__, export
 from djmig.analysis import Workspace
 from djmig.config import Config, load_pyproject, merge
-from djmig.keys import SourceLines
+from djmig.keys import AppliedState, SourceLines
 from djmig.lsp import actions, navigation
 from djmig.lsp.convert import from_range, path_to_uri, same_lines, to_diagnostic, uri_to_path
-from djmig.navigation import Applied
 from djmig.rules import Finding
 
 logger = logging.getLogger(__name__)
@@ -206,7 +205,7 @@ class DjmigServer(LanguageServer):
                 return source.lines
         return SourceLines("")
 
-    def applied_for(self, workspace: Workspace) -> Applied | None:
+    def applied_for(self, workspace: Workspace) -> AppliedState | None:
         """The applied state of migrations, for hovers and code lenses: None, no database
         is read."""
         return None
@@ -524,14 +523,14 @@ def workspace_symbols(
 
 @server.command("djmig.showGraph")
 def show_graph(ls: DjmigServer, *args: Any) -> Any:
-    """Arguments: optional folder URI, optional format (json|dot|mermaid)."""
+    """Arguments: optional folder URI, optional format (json|dot|mermaid|svg|html)."""
     uri = args[0] if args and isinstance(args[0], str) else None
     fmt = args[1] if len(args) > 1 and args[1] in export.FORMATS else "json"
     path = uri_to_path(uri) if uri else (ls.folders[0] if ls.folders else None)
     workspace = ls.workspace_for(path) if path else None
     if workspace is None:
         return None
-    return export.FORMATS[fmt](workspace.analyze(), None)
+    return export.FORMATS[fmt](workspace.analyze(), None, ls.applied_for(workspace))
 
 
 @server.command("djmig.reload")
