@@ -62,7 +62,7 @@ def _document(
 
 
 def to_json(analysis: Analysis, app: str | None = None, applied: AppliedState | None = None) -> str:
-    return json.dumps(document(analysis, app, applied), indent=2)
+    return json.dumps(document(analysis, app, applied))
 
 
 def to_svg(analysis: Analysis, app: str | None = None, applied: AppliedState | None = None) -> str:

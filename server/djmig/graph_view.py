@@ -15,6 +15,7 @@ without it nothing is said about it.
 
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import dataclass
 from html import escape
@@ -107,6 +108,24 @@ def layout(
     edges: list[tuple[MigrationKey, MigrationKey]],
     applied: AppliedState | None = None,
 ) -> Layout:
+    # Tens of thousands of small objects, freed by reference counting: no cyclic garbage
+    # collection meanwhile (measured: a full collection of an indexed 10,000-migration
+    # workspace, ~0.3 s to the 0.5 s of the layout).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _layout(analysis, keys, edges, applied)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _layout(
+    analysis: Analysis,
+    keys: list[MigrationKey],
+    edges: list[tuple[MigrationKey, MigrationKey]],
+    applied: AppliedState | None,
+) -> Layout:
     graph = analysis.graph
     wanted = set(keys)
     plan = full_plan(graph, wanted)
@@ -143,8 +162,11 @@ def layout(
         columns[cell] = node.column + 1
     lanes: list[Lane] = []
     x = MARGIN
+    widest: dict[str, int] = {}
+    for (app, _), count in columns.items():
+        widest[app] = max(widest.get(app, 0), count)
     for app in apps:
-        count = max(n for (a, _), n in columns.items() if a == app)
+        count = widest[app]
         width = count * BOX_WIDTH + (count - 1) * GAP_X
         lanes.append(Lane(app, x, width))
         x += width + LANE_GAP
