@@ -22,6 +22,9 @@ _MODEL_NAMED = {
 }  # fmt: skip
 
 
+_EMPTY = {"set", "frozenset", "tuple", "list", "dict"}
+
+
 def _text(value: Any) -> str:
     if isinstance(value, str) and not is_unknown(value):
         return value
@@ -35,6 +38,8 @@ def _text(value: Any) -> str:
 def _length(value: Any) -> str:
     if isinstance(value, (list, tuple, set, frozenset)):
         return str(len(value))
+    if isinstance(value, CallValue) and value.func in _EMPTY and not value.args:
+        return "0"  # set(), tuple(), ...
     if value is None or value == "":
         return "0"
     return "?"
