@@ -185,6 +185,8 @@ def model_aliases(workspace: Workspace, app_label: str, name: str) -> set[str]:
 
 
 _CLASS = re.compile(r"^class[ \t]+(\w+)", re.M)
+#: Per models file: the editor buffer or (mtime, size) it was read at, and its classes.
+_CLASSES: dict[Path, tuple[object, list[tuple[str, Span]]]] = {}
 
 
 def model_classes(workspace: Workspace, path: Path) -> list[tuple[str, Span]]:
@@ -193,15 +195,23 @@ def model_classes(workspace: Workspace, path: Path) -> list[tuple[str, Span]]:
     A line scan rather than a parse: a ``class`` at column 0 is a top-level statement
     unless it sits in a multi-line string, which models modules do not start lines with.
     """
-    source = workspace.sources.get(path)
-    text = source.text if source is not None else read_text(workspace, path)
-    if not text:
-        return []
+    stamp: object = workspace.overlays.get(path)
+    if stamp is None:
+        try:
+            status = path.stat()
+        except OSError:
+            return []
+        stamp = (status.st_mtime_ns, status.st_size)
+    cached = _CLASSES.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    text = read_text(workspace, path) or ""
     found = []
     for match in _CLASS.finditer(text):
         line = text.count("\n", 0, match.start())
         start = match.start(1) - match.start()
         found.append((match.group(1), Span(line, start, line, start + len(match.group(1)))))
+    _CLASSES[path] = (stamp, found)
     return found
 
 
@@ -618,18 +628,13 @@ def _migration_names(workspace: Workspace) -> list[tuple[str, MigrationKey]]:
     return cached[1]
 
 
-def workspace_symbols(workspace: Workspace, query: str, limit: int = 1000) -> list[Symbol]:
-    """Migrations (``app.0003_name``) and models (``app.Model``) of the workspace's apps."""
+def workspace_symbols(workspace: Workspace, query: str, limit: int = 128) -> list[Symbol]:
+    """Models (``app.Model``) then migrations (``app.0003_name``) of the workspace's apps
+    that fuzzy-match ``query``, at most ``limit`` (like rust-analyzer's default of 128:
+    editors ask again as the query grows, and converting thousands of symbols costs more
+    than finding them)."""
     found: list[Symbol] = []
     match = _fuzzy(query.strip()).match
-    for name, key in _migration_names(workspace):
-        migration = workspace.migrations.get(key)
-        if migration is None or not match(name):
-            continue
-        found.append(Symbol(name, "migration", migration.class_span, migration.class_span,
-                            key.app_label, migration.path))  # fmt: skip
-        if len(found) >= limit:
-            return found
     for label, app in sorted(workspace.project.apps.items()):
         if app.origin != WORKSPACE:
             continue
@@ -645,6 +650,14 @@ def workspace_symbols(workspace: Workspace, query: str, limit: int = 1000) -> li
                                     located.path))  # fmt: skip
                 if len(found) >= limit:
                     return found
+    for name, key in _migration_names(workspace):
+        migration = workspace.migrations.get(key)
+        if migration is None or not match(name):
+            continue
+        found.append(Symbol(name, "migration", migration.class_span, migration.class_span,
+                            key.app_label, migration.path))  # fmt: skip
+        if len(found) >= limit:
+            break
     return found
 
 
