@@ -5,6 +5,7 @@ symbols. Parametrised over recorded VS Code and Neovim client capabilities."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 
@@ -241,6 +242,21 @@ async def test_document_and_workspace_symbols(shop: LanguageClient):
     models = SHOPSITE / "catalog/models.py"
     assert product.location.uri == uri(models)
     assert product.location.range.start.line == line_of(models, "class Product(")
+
+
+async def test_show_graph_command_returns_every_format(shop: LanguageClient):
+    async def graph(fmt: str) -> str:
+        return await shop.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="djmig.showGraph", arguments=[uri(SHOPSITE), fmt])
+        )
+
+    document = json.loads(await graph("json"))
+    assert document["conflicts"] == {"catalog": ["0003_product_sku", "0003_product_weight_grams"]}
+    assert document["applied"] is None
+    assert len(document["plan"]) == len(document["nodes"])
+    svg = await graph("svg")
+    assert svg.startswith("<svg") and svg.count('class="node') == len(document["nodes"])
+    assert (await graph("html")).startswith("<!DOCTYPE html>")
 
 
 # -- the generated benchmark workspace -------------------------------------------------------

@@ -172,3 +172,17 @@ def test_completion_while_the_file_does_not_parse(workspace: Workspace) -> None:
         ast.parse(typed)
     found = navigation.complete(workspace, sku, typed, line + 1, len('        ("shop", "'))
     assert [c.label for c in found] == ["0002_rename", "0001_initial"]
+
+
+def test_completion_in_get_model_offers_app_labels_then_models(workspace: Workspace) -> None:
+    sku = workspace.root / "shop/migrations/0003_sku.py"
+    lines = sku.read_text().splitlines()
+    before = 'def forwards(apps, schema_editor):\n    apps.get_model("'
+    text = "\n".join([*lines[:1], "", before, *lines[1:]]) + "\n"
+    line = 3
+    labels = navigation.complete(workspace, sku, text, line, len('    apps.get_model("'))
+    assert [c.label for c in labels] == ["shop"]
+    text = text.replace('get_model("', 'get_model("shop", "')
+    models = navigation.complete(workspace, sku, text, line, len('    apps.get_model("shop", "'))
+    # The state this migration sees: Old was renamed to New before it.
+    assert [c.label for c in models] == ["New", "Other"]
