@@ -186,6 +186,17 @@ def test_html_page_in_headless_chromium(project: Path, tmp_path: Path) -> None:
     assert "dimmed" in shown["shop.0002_a"]  # a neighbour in another app
     assert "hidden" in shown["notes.0001_initial"]
     assert re.search(r'id="status">2 migrations in orders, 3 dependencies shown<', filtered)
+    # With an applied state in the data, the page shows its legend and colours the boxes.
+    applied = {
+        MigrationKey("shop", "0001_initial"): True,
+        MigrationKey("orders", "0001_initial"): False,
+    }
+    coloured = tmp_path / "applied.html"
+    coloured.write_text(export.to_html(analysis, None, applied))
+    dom = chromium("--dump-dom", coloured.as_uri(), tmp_path=tmp_path)
+    assert 'id="applied-legend" hidden' not in dom and 'id="applied-legend"' in dom
+    assert re.search(r'<g class="node[^"]* applied" id="shop.0001_initial"', dom)
+    assert re.search(r'<g class="node[^"]* unapplied" id="orders.0001_initial"', dom)
     shot = tmp_path / "graph.png"
     chromium(f"--screenshot={shot}", "--window-size=1200,800", page.as_uri(), tmp_path=tmp_path)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

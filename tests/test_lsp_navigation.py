@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -311,6 +312,30 @@ async def test_generated_workspace_navigation(bench: LanguageClient, generated: 
         types.DocumentSymbolParams(text_document=doc(last))
     )
     assert outline[-1].name == "Migration" and outline[-1].children
+    # A model: definition (models class + CreateModel), references from its class, to=".
+    models = generated / "app001/models.py"
+    alive = re.findall(r"^class (\w+)\(", models.read_text(), re.MULTILINE)
+    needle = next(
+        f'model_name="{name.lower()}"'
+        for name in alive
+        if any(f'model_name="{name.lower()}"' in f.read_text() for f in files)
+    )
+    with_model = next(f for f in files if needle in f.read_text())
+    found = await definition(bench, with_model, at(with_model, needle, 13))
+    assert len(found) == 2 and found[0].uri == uri(models)
+    refs = await bench.text_document_references_async(
+        types.ReferenceParams(
+            text_document=doc(models),
+            position=at(models, "class ", 7),
+            context=types.ReferenceContext(include_declaration=False),
+        )
+    )
+    assert refs and all("/app001/migrations/" in loc.uri for loc in refs)
+    every = sorted(generated.glob("*/migrations/0*.py"))
+    with_to = next(p for p in every if 'to="' in p.read_text())
+    position = at(with_to, 'to="', 4)
+    labels = await complete(bench, with_to, position.line, position.character)
+    assert {"app000", "app001", "app002", "app003"} <= {item.label for item in labels}
     open_document(bench, last)
     line = line_of(last, f'"{parent.stem}"')
     edit(bench, last, 2, line, 0, 0, '        ("app001", "\n')
