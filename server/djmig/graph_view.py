@@ -347,13 +347,26 @@ PAGE_SCRIPT = """
     status.textContent = count + ' migrations' + (app ? ' in ' + app : '') + ', ' +
       edges.filter((e) => !e.classList.contains('hidden')).length + ' dependencies shown';
   }
+  function fit(app) {
+    // The whole graph at full size from its top left; one app's part fitted in the window.
+    scale = 1; dx = 0; dy = 0;
+    if (app) {
+      const box = viewport.getBBox();
+      scale = Math.min(1, (canvas.clientWidth - 40) / Math.max(box.width, 1),
+        (canvas.clientHeight - 40) / Math.max(box.height, 1));
+      dx = 20 - box.x * scale; dy = 20 - box.y * scale;
+    }
+    apply();
+  }
   select.addEventListener('change', () => {
     filter(select.value);
+    fit(select.value);
     history.replaceState(null, '', select.value ? '#app=' + select.value : '#');
   });
   const wanted = new URLSearchParams(location.hash.slice(1)).get('app');
   if (wanted && data.apps.includes(wanted)) { select.value = wanted; }
   filter(select.value);
+  fit(select.value);
   if (data.applied) { document.getElementById('applied-legend').hidden = false; }
   document.body.dataset.ready = 'true';
 })();
