@@ -46,11 +46,20 @@ OPERATIONS = [
     'migrations.RunSQL("SELECT 1", migrations.RunSQL.noop)',
     "migrations.RunPython(migrations.RunPython.noop)",
     "migrations.SeparateDatabaseAndState(state_operations=[])",
+    'CustomOperation("product", 3, flag=True, label="x")',
+    "CustomOperation()",
 ]
 
 DJANGO_DESCRIBE = r"""
 import json, sys
 from django.db import migrations, models
+from django.db.migrations.operations.base import Operation
+
+
+class CustomOperation(Operation):
+    pass
+
+
 print(json.dumps([eval(source).describe() for source in json.load(sys.stdin)]))
 """
 

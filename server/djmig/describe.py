@@ -3,7 +3,7 @@
 Each branch mirrors the ``describe`` of its class in ``django/db/migrations/operations/``
 (``fields.py``, ``models.py``, ``special.py``) on the arguments as written. A value that is
 computed where Django would print it shows as ``?``; an operation that is not one of
-Django's shows as ``Name: (arguments)`` like ``Operation.describe`` (``base.py``).
+Django's shows its constructor arguments like ``Operation.describe`` (``base.py``).
 """
 
 from __future__ import annotations
@@ -134,11 +134,12 @@ def _describe_add_index(index: Any, model: str) -> str:
 
 
 def _describe_other(operation: Operation) -> str:
-    """``Operation.describe``: the class name and its constructor arguments."""
+    """``Operation.describe``: ``"Name: (args, kwargs)"``, the constructor arguments."""
     name = operation.kind or "Operation"
     args = [_repr(a) for a in operation.args]
-    args += [f"{k}={_repr(v)}" for k, v in operation.kwargs.items()]
-    return f"{name}: ({', '.join(args)})" if args else name
+    shown = "(" + ", ".join(args) + ("," if len(args) == 1 else "") + ")"
+    kwargs = "{" + ", ".join(f"{k!r}: {_repr(v)}" for k, v in operation.kwargs.items()) + "}"
+    return f"{name}: ({shown}, {kwargs})"
 
 
 def target_model(operation: Operation) -> Any:
