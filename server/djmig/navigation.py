@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import gc
 import re
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -605,14 +606,16 @@ def _fuzzy(query: str) -> re.Pattern[str]:
     return re.compile("".join(f"[^{re.escape(c)}]*{re.escape(c)}" for c in query), re.I)
 
 
-_SYMBOL_NAMES: dict[int, tuple[MigrationGraph, list[tuple[str, MigrationKey]]]] = {}
+_SYMBOL_NAMES: weakref.WeakKeyDictionary[
+    Workspace, tuple[MigrationGraph, list[tuple[str, MigrationKey]]]
+] = weakref.WeakKeyDictionary()
 
 
 def _migration_names(workspace: Workspace) -> list[tuple[str, MigrationKey]]:
     """``("app.0003_name", key)`` of the reported migrations, kept while the graph (hence
     the set of files) is the same."""
     graph = workspace.graph
-    cached = _SYMBOL_NAMES.get(id(workspace))
+    cached = _SYMBOL_NAMES.get(workspace)
     if cached is None or cached[0] is not graph:
         # Kept as long as the graph: no cyclic garbage collection while 10,000 strings are
         # made (measured: a full collection of the indexed workspace, ~0.3 s, else).
@@ -624,7 +627,7 @@ def _migration_names(workspace: Workspace) -> list[tuple[str, MigrationKey]]:
         finally:
             if collecting:
                 gc.enable()
-        cached = _SYMBOL_NAMES[id(workspace)] = (graph, names)
+        cached = _SYMBOL_NAMES[workspace] = (graph, names)
     return cached[1]
 
 
