@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from djmig.lsp.server import DjmigServer
 
 SHOW_REFERENCES = "djmig.client.showReferences"
-TRIGGER_CHARACTERS = ['"', "'", ".", "("]
+TRIGGER_CHARACTERS = ['"', "'", "."]
 
 _SYMBOL_KINDS = {
     "migration": types.SymbolKind.Class,
