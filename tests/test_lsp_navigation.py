@@ -108,6 +108,18 @@ async def test_definition_of_a_model_goes_to_the_class_and_its_create_model(
     assert spots(by_model_name) == sorted(expected)
     by_get_model = await definition(shop, slug, at(slug, '"OrderLine")', 2))
     assert spots(by_get_model) == sorted(expected)
+    # to=settings.AUTH_USER_MODEL: the model the setting names ("accounts.User"), created
+    # by the squashed migration that replaces 0001_initial (no database: the squash is used).
+    address = SHOPSITE / "accounts/migrations/0002_address.py"
+    squashed = SHOPSITE / "accounts/migrations/0001_squashed_0002_address.py"
+    user_models = SHOPSITE / "accounts/models.py"
+    found = await definition(shop, address, at(address, "to=settings.AUTH_USER_MODEL", 8))
+    assert spots(found) == sorted(
+        [
+            (uri(user_models), line_of(user_models, "class User(")),
+            (uri(squashed), line_of(squashed, 'name="User"') - 1),
+        ]
+    )
     # to="auth.group": Django's own app, no models file in the workspace, its CreateModel.
     accounts = SHOPSITE / "accounts/migrations/0001_initial.py"
     (location,) = await definition(shop, accounts, at(accounts, 'to="auth.group"', 5))

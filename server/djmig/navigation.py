@@ -31,7 +31,7 @@ from djmig.analysis import Workspace
 from djmig.describe import describe, target_model
 from djmig.graph import FIRST, LATEST, MigrationGraph
 from djmig.index.discovery import WORKSPACE
-from djmig.index.migrations import Dependency, MigrationFile, Operation
+from djmig.index.migrations import Dependency, MigrationFile, Operation, qualify
 from djmig.index.source import SourceError, read_source
 from djmig.index.values import is_unknown
 from djmig.keys import AppliedState, MigrationKey, SourceLines, Span
@@ -272,6 +272,8 @@ def _migration_target(
         return None
     found = _model_reference(text, migration.lines, line, col)
     if found is None:
+        found = _setting_reference(workspace, migration, text, line, col)
+    if found is None:
         return None
     app_label, model, span = found
     return Target("model", span, key=migration.key, app_label=app_label or migration.key.app_label,
@@ -364,6 +366,33 @@ def _model_reference(
             return None, value, span
         if keyword == "model_name" or (keyword == "name" and name in _MODEL_OPERATIONS):
             return None, value, span
+    return None
+
+
+def _setting_reference(
+    workspace: Workspace, migration: MigrationFile, text: str, line: int, col: int
+) -> tuple[str | None, str, Span] | None:
+    """``to=settings.AUTH_USER_MODEL`` (any setting) under the cursor: the model the
+    setting names, as ``swappable_dependency`` reads it."""
+    tree = _tree(text)
+    if tree is None:
+        return None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.keyword) or node.arg != "to":
+            continue
+        value = node.value
+        if not (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name)):
+            continue
+        span = _node_span(value, migration.lines)
+        if not contains(span, line, col):
+            continue
+        if qualify(value.value.id, migration.imports) != "django.conf.settings":
+            return None
+        named = workspace.project.settings.get(value.attr)
+        if isinstance(named, str) and not is_unknown(named) and "." in named:
+            app, _, model = named.partition(".")
+            return app, model, span
+        return None
     return None
 
 
