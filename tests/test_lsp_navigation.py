@@ -155,6 +155,9 @@ async def test_references_of_class_migration_and_of_a_model_class(shop: Language
         "models.py", "0001_initial.py", "0002_product_slug.py", "0003_product_sku.py",
         "0003_product_weight_grams.py",
     }  # fmt: skip
+    # The orders' CreateModel with a ForeignKey to="catalog.product" refers to it too.
+    orders = ORDERS / "0001_initial.py"
+    assert uri(orders) in {loc.uri for loc in found}
 
 
 async def test_hover_on_dependency_tuple_describes_the_target(shop: LanguageClient):
@@ -342,7 +345,14 @@ async def test_generated_workspace_navigation(bench: LanguageClient, generated: 
             context=types.ReferenceContext(include_declaration=False),
         )
     )
-    assert refs and all("/app001/migrations/" in loc.uri for loc in refs)
+    assert any("/app001/migrations/" in loc.uri for loc in refs)
+    # Other apps' operations are there for their relation fields pointing at the model.
+    name = re.search(r"^class (\w+)\(", models.read_text(), re.MULTILINE).group(1).lower()
+    for loc in refs:
+        if "/app001/migrations/" not in loc.uri:
+            lines = Path(loc.uri.removeprefix("file://")).read_text().splitlines()
+            call = "\n".join(lines[loc.range.start.line : loc.range.end.line + 1])
+            assert f'to="app001.{name}"' in call
     every = sorted(generated.glob("*/migrations/0*.py"))
     with_to = next(p for p in every if 'to="' in p.read_text())
     position = at(with_to, 'to="', 4)

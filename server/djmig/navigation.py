@@ -33,7 +33,7 @@ from djmig.graph import FIRST, LATEST, MigrationGraph
 from djmig.index.discovery import WORKSPACE
 from djmig.index.migrations import Dependency, MigrationFile, Operation, qualify
 from djmig.index.source import SourceError, read_source
-from djmig.index.values import is_unknown
+from djmig.index.values import CallValue, Ref, is_unknown
 from djmig.keys import AppliedState, MigrationKey, SourceLines, Span
 from djmig.state import AppState, ModelState
 
@@ -512,10 +512,107 @@ def references(workspace: Workspace, target: Target, declaration: bool) -> list[
             located = model_class(workspace, target.app_label, latest)
             if located is not None:
                 found.append(located)
-        for key, operation in model_operations(workspace, target.app_label, latest):
+        touching = model_operations(workspace, target.app_label, latest)
+        seen = {(key, id(operation)) for key, operation in touching}
+        related = relations_to(workspace, target.app_label, latest)
+        for key, operation in touching + [r for r in related if (r[0], id(r[1])) not in seen]:
             found.append(Location(workspace.migrations[key].path, operation.span))
         return found
     return []
+
+
+@dataclass
+class _RelationIndex:
+    """Where relation fields point, for every migration of a workspace: per parse (checked by
+    identity, so an edited file is read again) the ``(target, operation index)`` pairs, and
+    per target the ``(migration, operation index)`` pairs. A target is ``(app_label,
+    model_name_lower)``, or ``("settings", NAME)`` for ``to=settings.NAME``."""
+
+    parses: dict[MigrationKey, tuple[MigrationFile, list[tuple[tuple[str, str], int]]]] = field(
+        default_factory=dict
+    )
+    by_target: dict[tuple[str, str], set[tuple[MigrationKey, int]]] = field(default_factory=dict)
+
+    def update(self, migrations: dict[MigrationKey, MigrationFile]) -> None:
+        for key in [k for k in self.parses if k not in migrations]:
+            self._drop(key)
+        for key, migration in migrations.items():
+            known = self.parses.get(key)
+            if known is not None and known[0] is migration:
+                continue
+            if known is not None:
+                self._drop(key)
+            found = list(_relation_targets(migration))
+            self.parses[key] = (migration, found)
+            for target, index in found:
+                self.by_target.setdefault(target, set()).add((key, index))
+
+    def _drop(self, key: MigrationKey) -> None:
+        for target, index in self.parses.pop(key)[1]:
+            self.by_target.get(target, set()).discard((key, index))
+
+
+_RELATIONS: weakref.WeakKeyDictionary[Workspace, _RelationIndex] = weakref.WeakKeyDictionary()
+
+
+def _relation_targets(migration: MigrationFile) -> Iterator[tuple[tuple[str, str], int]]:
+    """The targets of the relation fields each ``CreateModel``/``AddField``/``AlterField``
+    writes."""
+    for index, operation in enumerate(migration.operations):
+        if not operation.is_django:
+            continue
+        if operation.kind == "CreateModel":
+            fields = operation.argument(1, "fields")
+            values = (
+                [f[1] for f in fields if isinstance(f, tuple) and len(f) == 2]
+                if isinstance(fields, list)
+                else []
+            )
+        elif operation.kind in ("AddField", "AlterField"):
+            values = [operation.argument(2, "field")]
+        else:
+            continue
+        for value in values:
+            if not isinstance(value, CallValue):
+                continue
+            if value.func.rsplit(".", 1)[-1] not in _RELATION_FIELDS:
+                continue
+            to = value.kwargs.get("to", value.args[0] if value.args else None)
+            if isinstance(to, str) and not is_unknown(to):
+                app, _, model = to.rpartition(".")
+                yield (app or migration.key.app_label, model.lower()), index
+            elif isinstance(to, Ref):
+                head, _, setting = to.dotted.rpartition(".")
+                if qualify(head, migration.imports) == "django.conf.settings":
+                    yield ("settings", setting), index
+
+
+def relations_to(
+    workspace: Workspace, app_label: str, name: str
+) -> list[tuple[MigrationKey, Operation]]:
+    """Operations of any migration whose relation fields point at model ``name`` of
+    ``app_label`` (under any of its names): ``"app.Model"``, ``"Model"`` in the same app,
+    or a setting naming it (``settings.AUTH_USER_MODEL``)."""
+    index = _RELATIONS.get(workspace)
+    if index is None:
+        index = _RELATIONS[workspace] = _RelationIndex()
+    collecting = gc.isenabled()
+    gc.disable()  # the first build makes tens of thousands of long-lived tuples
+    try:
+        index.update(workspace.migrations)
+    finally:
+        if collecting:
+            gc.enable()
+    names = model_aliases(workspace, app_label, name)
+    targets = [(app_label, n) for n in names]
+    for target in [t for t in index.by_target if t[0] == "settings"]:
+        value = workspace.project.settings.get(target[1])
+        if isinstance(value, str) and not is_unknown(value) and "." in value:
+            app, _, model = value.partition(".")
+            if app == app_label and model.lower() in names:
+                targets.append(target)
+    found = {pair for target in targets for pair in index.by_target.get(target, ())}
+    return [(key, workspace.migrations[key].operations[i]) for key, i in sorted(found)]
 
 
 def _latest_name(workspace: Workspace, app_label: str, model: ModelState | None, name: str) -> str:
