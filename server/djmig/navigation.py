@@ -20,7 +20,9 @@ migration key to True/False); without one nothing is said about the database.
 from __future__ import annotations
 
 import ast
+import bisect
 import gc
+import itertools
 import re
 import weakref
 from collections.abc import Iterator
@@ -732,29 +734,52 @@ def _fuzzy(query: str) -> re.Pattern[str]:
     return re.compile("".join(f"[^{re.escape(c)}]*{re.escape(c)}" for c in query), re.I)
 
 
-_SYMBOL_NAMES: weakref.WeakKeyDictionary[
-    Workspace, tuple[MigrationGraph, list[tuple[str, MigrationKey]]]
-] = weakref.WeakKeyDictionary()
+@dataclass
+class _Names:
+    """The reported migrations' names (``app.0003_name``), sorted, each after a newline in
+    ``text`` (what the fuzzy pattern scans in one pass), and where those newlines are."""
+
+    graph: MigrationGraph
+    keys: list[MigrationKey]
+    text: str
+    starts: list[int]
 
 
-def _migration_names(workspace: Workspace) -> list[tuple[str, MigrationKey]]:
-    """``("app.0003_name", key)`` of the reported migrations, kept while the graph (hence
-    the set of files) is the same."""
+_SYMBOL_NAMES: weakref.WeakKeyDictionary[Workspace, _Names] = weakref.WeakKeyDictionary()
+
+
+def _migration_names(workspace: Workspace) -> _Names:
+    """The names of the reported migrations, kept while the graph (hence the set of
+    files) is the same."""
     graph = workspace.graph
     cached = _SYMBOL_NAMES.get(workspace)
-    if cached is None or cached[0] is not graph:
+    if cached is None or cached.graph is not graph:
         # Kept as long as the graph: no cyclic garbage collection while 10,000 strings are
         # made (measured: a full collection of the indexed workspace, ~0.3 s, else).
         collecting = gc.isenabled()
         gc.disable()
         try:
-            keys = (workspace.files.get(path) for path in workspace.reported_paths())
-            names = sorted((str(key), key) for key in keys if key is not None)
+            found = (workspace.files.get(path) for path in workspace.reported_paths())
+            keys = sorted((key for key in found if key is not None), key=str)
+            names = [str(key) for key in keys]
+            starts = list(itertools.accumulate((len(n) + 1 for n in names), initial=0))[:-1]
         finally:
             if collecting:
                 gc.enable()
-        cached = _SYMBOL_NAMES[workspace] = (graph, names)
-    return cached[1]
+        text = "".join("\n" + name for name in names)
+        cached = _SYMBOL_NAMES[workspace] = _Names(graph, keys, text, starts)
+    return cached
+
+
+def _matching_migrations(workspace: Workspace, query: str) -> Iterator[MigrationKey]:
+    """Reported migrations whose name fuzzy-matches ``query``, in name order: one regular
+    expression over all the names, lazily."""
+    names = _migration_names(workspace)
+    body = "".join(f"[^\n{re.escape(c)}]*{re.escape(c)}" for c in query)
+    # A literal newline first: the engine skips from line to line instead of trying every
+    # position (measured: 0.1 ms for the first 128 of 10,000 matches, 7 ms for 100 of them).
+    for match in re.finditer(f"\n{body}", names.text, re.I):
+        yield names.keys[bisect.bisect_right(names.starts, match.start()) - 1]
 
 
 def workspace_symbols(workspace: Workspace, query: str, limit: int = 128) -> list[Symbol]:
@@ -779,11 +804,11 @@ def workspace_symbols(workspace: Workspace, query: str, limit: int = 128) -> lis
                                     located.path))  # fmt: skip
                 if len(found) >= limit:
                     return found
-    for name, key in _migration_names(workspace):
+    for key in _matching_migrations(workspace, query.strip()):
         migration = workspace.migrations.get(key)
-        if migration is None or not match(name):
+        if migration is None:
             continue
-        found.append(Symbol(name, "migration", migration.class_span, migration.class_span,
+        found.append(Symbol(str(key), "migration", migration.class_span, migration.class_span,
                             key.app_label, migration.path))  # fmt: skip
         if len(found) >= limit:
             break
