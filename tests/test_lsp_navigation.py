@@ -120,6 +120,12 @@ async def test_definition_of_a_model_goes_to_the_class_and_its_create_model(
             (uri(squashed), line_of(squashed, 'name="User"') - 1),
         ]
     )
+    # to="payments.payment" from a migration on a dependency cycle (DM103): the models
+    # class (the cycle leaves the state uncertain), and the server keeps answering.
+    cyclic = ORDERS / "0004_order_payment.py"
+    payments = SHOPSITE / "payments/models.py"
+    found = await definition(shop, cyclic, at(cyclic, 'to="payments.payment"', 6))
+    assert spots(found)[0] == (uri(payments), line_of(payments, "class Payment("))
     # to="auth.group": Django's own app, no models file in the workspace, its CreateModel.
     accounts = SHOPSITE / "accounts/migrations/0001_initial.py"
     (location,) = await definition(shop, accounts, at(accounts, 'to="auth.group"', 5))

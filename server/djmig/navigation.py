@@ -135,8 +135,18 @@ def resolve_dependency(workspace: Workspace, dependency: Dependency) -> Migratio
     return key if key in workspace.migrations else None
 
 
-def _no_cycle(workspace: Workspace) -> bool:
-    return not any(p.kind == "cycle" for p in workspace.graph.problems)
+def _ancestors(workspace: Workspace, key: MigrationKey) -> set[MigrationKey]:
+    """Every migration ``key`` depends on, directly or not (safe on a cycle, unlike
+    ``forwards_plan``, which Django only runs on a graph checked to have none)."""
+    parents = workspace.graph.parent_map
+    seen: set[MigrationKey] = set()
+    stack = list(parents.get(key, ()))
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            stack.extend(parents.get(node, ()))
+    return seen
 
 
 def latest_state(workspace: Workspace, app_label: str) -> AppState:
@@ -160,7 +170,8 @@ def model_seen_from(
     workspace: Workspace, key: MigrationKey | None, app_label: str, name: str
 ) -> ModelState | None:
     """Model ``app_label.name`` as migration ``key`` sees it (its own app: before or after
-    it; another app: at that point of ``forwards_plan(key)``), else in the latest state."""
+    it; another app: after its last migration ``key`` depends on), else in the latest
+    state."""
     engine = workspace.state
     if key is not None and key in workspace.graph:
         if app_label == key.app_label:
@@ -168,8 +179,12 @@ def model_seen_from(
                 model = state.model(name) if state else None
                 if model is not None:
                     return model
-        elif _no_cycle(workspace):
-            model = engine.model_before(key, app_label, name)
+        else:
+            # As the app's last migration among ``key``'s ancestors, in plan order, left it.
+            ancestors = _ancestors(workspace, key)
+            earlier = [k for k in engine.plan(app_label) if k in ancestors]
+            state = engine.after(earlier[-1]) if earlier else None
+            model = state.model(name) if state else None
             if model is not None:
                 return model
     return latest_state(workspace, app_label).model(name)
