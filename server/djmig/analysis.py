@@ -17,19 +17,22 @@ import dataclasses
 import functools
 import gc
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from djmig import snapshot
 from djmig.config import Config, load_pyproject
 from djmig.graph import MigrationGraph, build_graph, update_graph
+from djmig.index.cache import ParseCache, Stamp, default_directory, stamp
 from djmig.index.discovery import WORKSPACE, Notice, Project, discover
 from djmig.index.migrations import MigrationFile, parse_migration_file
 from djmig.index.settings import read_settings
 from djmig.index.source import SourceFile, parse_source_file
-from djmig.keys import MigrationKey
+from djmig.keys import MigrationKey, SourceLines
 from djmig.rules import RULES, Context, Finding, Rule, Severity
 from djmig.state import StateEngine
 
@@ -45,17 +48,35 @@ Progress = Callable[[int, int], None]
 class Analysis:
     """One analysis of a workspace. ``by_path`` holds the reported findings of each file
     that has some; ``changed`` the files whose findings differ from the previous analysis
-    of the same workspace (all files with findings, the first time)."""
+    of the same workspace (all files with findings, the first time).
+
+    ``migrations`` and ``graph`` are the workspace's; an analysis answered from the
+    findings snapshot loads them on first use."""
 
     project: Project
-    migrations: dict[MigrationKey, MigrationFile]
-    graph: MigrationGraph
     by_path: dict[Path, list[Finding]]
     notices: list[Notice]
     config: Config
     reported_paths: list[Path] = field(default_factory=list)
     changed: set[Path] = field(default_factory=set)
     timings: dict[str, float] = field(default_factory=dict)
+    workspace: Workspace | None = field(default=None, repr=False, compare=False)
+    _migrations: dict[MigrationKey, MigrationFile] | None = field(default=None, repr=False)
+    _graph: MigrationGraph | None = field(default=None, repr=False)
+
+    @property
+    def migrations(self) -> dict[MigrationKey, MigrationFile]:
+        if self._migrations is None:
+            assert self.workspace is not None
+            self._migrations = self.workspace.migrations
+        return self._migrations
+
+    @property
+    def graph(self) -> MigrationGraph:
+        if self._graph is None:
+            assert self.workspace is not None
+            self._graph = self.workspace.graph
+        return self._graph
 
     @functools.cached_property
     def findings(self) -> list[Finding]:
@@ -83,8 +104,8 @@ class Workspace:
         self.config = config
         self.overlays: dict[Path, str] = overlays if overlays is not None else {}
         self.project: Project = discover(self.root, config, self.overlays)
-        self.files: dict[Path, MigrationKey] = {}
-        self.migrations: dict[MigrationKey, MigrationFile] = {}
+        self._files: dict[Path, MigrationKey] = {}
+        self._migrations: dict[MigrationKey, MigrationFile] = {}
         self.sources: dict[Path, SourceFile] = {}  # models and settings files, parsed on use
         self._file_findings: dict[MigrationKey, list[Finding]] = {}  # non-empty only
         self._stale: set[MigrationKey] = set()  # files whose file rules must run again
@@ -100,14 +121,117 @@ class Workspace:
         self._dirty: set[Path] = set()
         self.rule_errors: list[str] = []
         self.timings: dict[str, float] = {}
+        self._cache: ParseCache | None = None  # from load() until save_cache()
+        # Answered from the findings snapshot: the files still to parse, and their lines.
+        self._deferred: tuple[dict[MigrationKey, Path], dict[Path, Stamp | None]] | None = None
+        self._snapshot_lines: dict[Path, SourceLines] = {}
+        self._loading = threading.RLock()
+        # The snapshot key of the files as loaded from disk (and the stamps it was made
+        # of); None once anything is edited.
+        self._snapshot_key: str | None = None
+        self._snapshot_stamps: list[Stamp | None] = []
+        self._analyzed_as_loaded = False
+
+    @property
+    def files(self) -> dict[Path, MigrationKey]:
+        """The parsed migration files' keys, by path."""
+        self.ensure_loaded()
+        return self._files
+
+    @property
+    def migrations(self) -> dict[MigrationKey, MigrationFile]:
+        """The parsed migration files."""
+        self.ensure_loaded()
+        return self._migrations
 
     # -- loading ----------------------------------------------------------------------------
 
     def load(self, progress: Progress | None = None) -> None:
+        """Parse every migration file: from the on-disk cache when the file is unchanged
+        (``index/cache.py``), from the editor buffer when there is one, else from disk.
+        ``save_cache()`` writes what was parsed afresh.
+
+        When the findings snapshot (``snapshot.py``) matches every input, nothing is
+        parsed: ``analyze()`` answers from it, and the files are parsed on first use of
+        the migrations (``ensure_loaded()``)."""
         started = time.perf_counter()
         files: dict[MigrationKey, Path] = {}
         for app in self.project.apps.values():
             files.update(app.migration_files())
+        stamps: dict[Path, Stamp | None] = {}
+        self._snapshot_key = None
+        if self.config.cache and not self.overlays:
+            stamps = {path: stamp(path) for path in files.values()}
+            sources = [p for label in self.project.apps for p in self.models_files(label)] + list(
+                self.project.settings.files
+            )
+            keyed = [*stamps.items(), *((p, stamp(p)) for p in sources)]
+            self._snapshot_key = snapshot.workspace_key(self.project, self.config, keyed)
+            self._snapshot_stamps = [s for _, s in keyed]
+            found = snapshot.load(
+                default_directory(self.root),
+                self._snapshot_key,
+                {str(p): p for p in (*stamps, *sources)},
+            )
+            if found is not None:
+                self._answer_from(found, files, stamps)
+                self.timings["parse"] = time.perf_counter() - started
+                if progress:
+                    progress(len(files), len(files))
+                return
+        self._parse(files, stamps, progress)
+        self.timings["parse"] = time.perf_counter() - started
+
+    def _answer_from(
+        self,
+        found: snapshot.Snapshot,
+        files: dict[MigrationKey, Path],
+        stamps: dict[Path, Stamp | None],
+    ) -> None:
+        self._deferred = files, stamps
+        previous, self._by_path = self._by_path, found.by_path
+        self._dirty = {
+            p
+            for p in previous.keys() | found.by_path.keys()
+            if previous.get(p) != found.by_path.get(p)
+        }
+        self._errors = found.errors
+        self._snapshot_lines = found.lines
+        self._reported = {
+            path: None
+            for key, path in files.items()
+            if self._reported_migration(key.app_label, path)
+        }
+        logger.debug("findings snapshot of %s used; parsing deferred", self.root)
+
+    @property
+    def deferred(self) -> bool:
+        """Whether the findings came from the snapshot and the files are not parsed yet."""
+        return self._deferred is not None
+
+    def ensure_loaded(self) -> None:
+        """Parse the files whose findings came from the snapshot (thread-safe: the
+        language server does it in the background after the first publish)."""
+        if self._deferred is None:
+            return
+        with self._loading:
+            if self._deferred is None:
+                return
+            files, stamps = self._deferred
+            started = time.perf_counter()
+            self._parse(files, stamps, None)
+            self.timings["deferred_parse"] = time.perf_counter() - started
+            # What analyze() reported came from the snapshot: compare everything with it.
+            self._dirty.update(self._by_path)
+            self._snapshot_lines = {}
+            self._deferred = None
+
+    def _parse(
+        self,
+        files: dict[MigrationKey, Path],
+        stamps: dict[Path, Stamp | None],
+        progress: Progress | None,
+    ) -> None:
         total = len(files)
         # Parsing allocates millions of objects and frees almost none: the cyclic garbage
         # collector would keep re-scanning them (measured: ~25% of the cold index). They
@@ -115,21 +239,72 @@ class Workspace:
         collecting = gc.isenabled()
         gc.disable()
         try:
+            cache = self._cache = ParseCache(self.root) if self.config.cache else None
             for done, (key, path) in enumerate(files.items(), 1):
-                self._store(parse_migration_file(key, path, self.overlays.get(path)))
+                text = self.overlays.get(path)
+                if cache is None or text is not None:
+                    migration = parse_migration_file(key, path, text)
+                else:
+                    before = stamps[path] if path in stamps else stamp(path)
+                    found = cache.get(key, path, before)
+                    if found is None:
+                        found = parse_migration_file(key, path)
+                        cache.put(path, before, found)
+                    migration = found
+                self._store(migration)
                 if progress and (done % 200 == 0 or done == total):
                     progress(done, total)
         finally:
             gc.freeze()
             if collecting:
                 gc.enable()
-        self.timings["parse"] = time.perf_counter() - started
+        if self._cache is not None:
+            logger.debug(
+                "parse cache %s: %d hits, %d misses",
+                self._cache.path,
+                self._cache.hits,
+                self._cache.misses,
+            )
         self._invalidate_graph()
+
+    def save_cache(self) -> None:
+        """Write the parse cache if ``load()`` parsed files afresh, and the findings
+        snapshot if the last ``analyze()`` saw the files as loaded from disk (failures
+        are logged, never raised)."""
+        started = time.perf_counter()
+        cache, self._cache = self._cache, None
+        if cache is not None:
+            cache.save()
+        key, self._snapshot_key = self._snapshot_key, None
+        if (
+            key is not None
+            and self._analyzed_as_loaded
+            and self._deferred is None
+            and not snapshot.recent(self._snapshot_stamps)
+        ):
+            lines = {
+                p: held
+                for path, found in self._by_path.items()
+                for p in {path, *(r.path for f in found for r in f.related)}
+                if (held := self.lines_of(p)) is not None
+            }
+            snapshot.save(default_directory(self.root), key, self._by_path, self._errors, lines)
+        self.timings["cache_save"] = time.perf_counter() - started
+
+    def lines_of(self, path: Path) -> SourceLines | None:
+        """The non-ASCII lines of a migration, models or settings file, for positions."""
+        if self._deferred is not None and path in self._snapshot_lines:
+            return self._snapshot_lines[path]
+        key = self.files.get(path)
+        if key is not None and key in self._migrations:
+            return self._migrations[key].lines
+        source = self.source(path)
+        return source.lines if source is not None else None
 
     def _store(self, migration: MigrationFile) -> None:
         self._forget_app_state(migration.key.app_label)
-        self.files[migration.path] = migration.key
-        self.migrations[migration.key] = migration
+        self._files[migration.path] = migration.key
+        self._migrations[migration.key] = migration
         self._file_findings.pop(migration.key, None)
         self._stale.add(migration.key)
         self._dirty.add(migration.path)
@@ -142,8 +317,8 @@ class Workspace:
 
     def _forget(self, migration: MigrationFile) -> None:
         self._forget_app_state(migration.key.app_label)
-        del self.migrations[migration.key]
-        self.files.pop(migration.path, None)
+        del self._migrations[migration.key]
+        self._files.pop(migration.path, None)
         self._file_findings.pop(migration.key, None)
         self._stale.discard(migration.key)
         self._reported.pop(migration.path, None)
@@ -152,8 +327,8 @@ class Workspace:
 
     def key_for_path(self, path: Path) -> MigrationKey | None:
         """The migration key of a file in an installed app's migrations package."""
-        if path in self.files:
-            return self.files[path]
+        if path in self._files:
+            return self._files[path]
         app = self.project.app_for_dir(path.parent)
         if app is None or path.suffix != ".py" or path.stem[:1] in ("_", "~", ""):
             return None
@@ -167,6 +342,8 @@ class Workspace:
 
         Returns True when the file is one djmig analyses. Deleted files leave the graph.
         """
+        self.ensure_loaded()
+        self._snapshot_key = None
         if text is None:
             self.overlays.pop(path, None)
         else:
@@ -174,7 +351,7 @@ class Workspace:
         key = self.key_for_path(path)
         if key is None:
             return self._update_source(path)
-        old = self.migrations.get(key)
+        old = self._migrations.get(key)
         if text is None and not path.is_file():
             if old is not None:
                 self._forget(old)
@@ -197,7 +374,7 @@ class Workspace:
             patched = (
                 old is not None
                 and self._graph is not None
-                and update_graph(self._graph, self.project, self.migrations, old, migration)
+                and update_graph(self._graph, self.project, self._migrations, old, migration)
             )
             if patched:
                 self._forget_graph_findings()
@@ -216,6 +393,7 @@ class Workspace:
         self._by_path = published
         self._dirty.update(published)
         self.load()
+        self.save_cache()
 
     # -- models and settings files ----------------------------------------------------------
 
@@ -290,21 +468,23 @@ class Workspace:
 
     @property
     def graph(self) -> MigrationGraph:
+        self.ensure_loaded()
         if self._graph is None:
             started = time.perf_counter()
-            self._graph = build_graph(self.project, self.migrations)
+            self._graph = build_graph(self.project, self._migrations)
             self.timings["graph"] = time.perf_counter() - started
         return self._graph
 
     @property
     def state(self) -> StateEngine:
         """Model states along the graph, cached per app."""
+        self.ensure_loaded()
         if self._state is None:
-            self._state = StateEngine(self.project, self.migrations, self.graph)
+            self._state = StateEngine(self.project, self._migrations, self.graph)
         return self._state
 
     def _context(self) -> Context:
-        return Context(self.project, self.migrations, self.graph, self.state, self.source)
+        return Context(self.project, self._migrations, self.graph, self.state, self.source)
 
     def _enabled_rules(self, scope: str) -> Iterable[Rule]:
         for rule in RULES:
@@ -326,7 +506,7 @@ class Workspace:
     def _run_file_rules(self) -> None:
         rules = [r for r in self._enabled_rules("file") if r.check_file is not None]
         for key in self._stale:
-            migration = self.migrations[key]
+            migration = self._migrations[key]
             found: list[Finding] = []
             for rule in rules:
                 assert rule.check_file is not None
@@ -369,10 +549,10 @@ class Workspace:
 
     def _gather(self, path: Path) -> list[Finding]:
         """The reported findings of ``path``, from every kind of rule, sorted."""
-        key = self.files.get(path)
+        key = self._files.get(path)
         holder: MigrationFile | SourceFile | None
         if key is not None:
-            holder = self.migrations.get(key) if path in self._reported else None
+            holder = self._migrations.get(key) if path in self._reported else None
             label: str | None = key.app_label
             raw = list(self._file_findings.get(key, ()))
         else:
@@ -390,7 +570,16 @@ class Workspace:
         )
 
     def analyze(self) -> Analysis:
-        """Run what is stale; only files whose findings may have changed are regrouped."""
+        """Run what is stale; only files whose findings may have changed are regrouped.
+
+        Answered from the findings snapshot until the files are parsed; waits for a
+        parse running in another thread (``ensure_loaded``)."""
+        with self._loading:
+            if self._deferred is not None:
+                return self._analysis(set(self._dirty), deferred=True)
+            return self._analyze()
+
+    def _analyze(self) -> Analysis:
         started = time.perf_counter()
         self._run_file_rules()
         self._project_findings()
@@ -404,25 +593,30 @@ class Workspace:
                     self._by_path[path] = found
                 else:
                     del self._by_path[path]
-        self._dirty.clear()
         self.timings["rules"] = time.perf_counter() - started
+        self._analyzed_as_loaded = self._snapshot_key is not None and not self.rule_errors
+        return self._analysis(changed)
+
+    def _analysis(self, changed: set[Path], deferred: bool = False) -> Analysis:
+        self._dirty.clear()
         notices = list(self.project.notices)
         notices += [Notice(None, e) for e in self.config_errors + self.rule_errors]
         notices += [Notice(path, error) for path, error in self._errors.items()]
         return Analysis(
-            self.project, self.migrations, self.graph, dict(self._by_path), notices,
-            self.config, list(self._reported), changed, dict(self.timings),
+            self.project, dict(self._by_path), notices, self.config, list(self._reported),
+            changed, dict(self.timings), workspace=self,
+            _migrations=None if deferred else self._migrations,
+            _graph=None if deferred else self.graph,
         )  # fmt: skip
 
     def reported(self, migration: MigrationFile) -> bool:
         """Findings are shown for the workspace's own apps, outside ``exclude``. Other
         migrations (site-packages, excluded paths) are in the graph but never reported."""
-        app = self.project.apps.get(migration.key.app_label)
-        return (
-            app is not None
-            and app.origin == WORKSPACE
-            and not self.project.is_excluded(migration.path)
-        )
+        return self._reported_migration(migration.key.app_label, migration.path)
+
+    def _reported_migration(self, app_label: str, path: Path) -> bool:
+        app = self.project.apps.get(app_label)
+        return app is not None and app.origin == WORKSPACE and not self.project.is_excluded(path)
 
     def _reported_source(self, path: Path) -> bool:
         """Models files of workspace apps and settings files inside the workspace."""
@@ -449,6 +643,8 @@ def analyze_workspace(
     workspace.timings["discover"] = time.perf_counter() - started
     workspace.load(progress)
     analysis = workspace.analyze()
+    workspace.save_cache()
+    analysis.timings.update(workspace.timings)
     analysis.timings["total"] = time.perf_counter() - started
     return analysis
 

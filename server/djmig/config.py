@@ -31,6 +31,7 @@ class Config:
     settings: str | None = None
     python: str | None = None
     database: str | None = None
+    cache: bool = True
 
     def enabled(self, code: str) -> bool:
         selected = not self.select or any(code.startswith(p) for p in self.select)
@@ -79,6 +80,9 @@ def _validate(key: str, value: Any) -> str | None:
         for code, level in value.items():
             if not _CODE.match(str(code).upper()) or str(level).lower() not in SEVERITIES:
                 return f"{code} = {level!r} (severities: {', '.join(SEVERITIES)})"
+    elif key == "cache":
+        if not isinstance(value, bool):
+            return "expected true or false"
     elif value is not None and not isinstance(value, str):
         return "expected a string"
     return None

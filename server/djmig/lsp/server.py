@@ -149,6 +149,13 @@ class DjmigServer(LanguageServer):
         self.refresh(workspace, full=True)
         if token is not None:
             self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
+        # Findings answered from the on-disk snapshot: parse the files now, off the event
+        # loop, so the first edit does not wait for it (and republish what differs).
+        if workspace.deferred:
+            await loop.run_in_executor(None, workspace.ensure_loaded)
+            if self.workspaces.get(root) is workspace:
+                self.refresh(workspace)
+        await loop.run_in_executor(None, workspace.save_cache)
 
     # -- diagnostics ------------------------------------------------------------------------
 
@@ -196,14 +203,8 @@ class DjmigServer(LanguageServer):
 
     def lines_of(self, path: Path) -> SourceLines:
         workspace = self.workspace_for(path)
-        if workspace is not None:
-            key = workspace.files.get(path)
-            if key is not None and key in workspace.migrations:
-                return workspace.migrations[key].lines
-            source = workspace.source(path)
-            if source is not None:
-                return source.lines
-        return SourceLines("")
+        lines = workspace.lines_of(path) if workspace is not None else None
+        return lines if lines is not None else SourceLines("")
 
     def diagnostics(self, uri: str, findings: list[Finding]) -> list[types.Diagnostic]:
         if not findings:
