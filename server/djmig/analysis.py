@@ -131,6 +131,8 @@ class Workspace:
         self._snapshot_key: str | None = None
         self._snapshot_stamps: list[Stamp | None] = []
         self._analyzed_as_loaded = False
+        #: Files of the last parse of every file, from the parse cache and parsed afresh.
+        self.parse_counts: dict[str, int] = {"cached": 0, "parsed": 0}
 
     @property
     def files(self) -> dict[Path, MigrationKey]:
@@ -160,7 +162,7 @@ class Workspace:
             files.update(app.migration_files())
         stamps: dict[Path, Stamp | None] = {}
         self._snapshot_key = None
-        if self.config.cache and not self.overlays:
+        if self.config.cache and not self.overlays and self.config.database is None:
             stamps = {path: stamp(path) for path in files.values()}
             sources = [p for label in self.project.apps for p in self.models_files(label)] + list(
                 self.project.settings.files
@@ -258,13 +260,10 @@ class Workspace:
             gc.freeze()
             if collecting:
                 gc.enable()
+        cached = self._cache.hits if self._cache is not None else 0
+        self.parse_counts = {"cached": cached, "parsed": total - cached}
         if self._cache is not None:
-            logger.debug(
-                "parse cache %s: %d hits, %d misses",
-                self._cache.path,
-                self._cache.hits,
-                self._cache.misses,
-            )
+            logger.debug("parse cache %s: %s", self._cache.path, self.parse_counts)
         self._invalidate_graph()
 
     def save_cache(self) -> None:
