@@ -16,6 +16,7 @@ import pytest
 import pytest_lsp
 from djmig.analysis import Analysis, Workspace, analyze_workspace
 from djmig.config import Config
+from djmig.index import worker
 from djmig.index.cache import FILE_NAME, encode_migration
 from djmig.index.migrations import MigrationFile
 from djmig.keys import MigrationKey
@@ -359,3 +360,38 @@ async def test_server_warm_start_publishes_the_cold_diagnostics_then_follows_edi
     async with asyncio.timeout(15):
         while codes(emoji) != ["DM201"] or codes(other):
             await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+
+# -- parsing on a second core ---------------------------------------------------------
+
+
+def test_parse_worker_gives_what_parsing_here_gives(bench_workspace: Path, monkeypatch, cache_dir):
+    expected = cold(bench_workspace)
+    monkeypatch.setattr(worker, "MIN_FILES", 1)
+    monkeypatch.setattr(worker, "available_cores", lambda: 2)
+    workspace = Workspace(bench_workspace, Config(cache=False))
+    workspace.load()
+    assert workspace.parse_counts["worker"] == int(len(expected.migrations) * worker.SHARE)
+    assert workspace.migrations == expected.migrations
+    assert list(workspace.migrations) == list(expected.migrations)
+    assert_same(workspace.analyze(), expected)
+    # With the cache on, the worker's encoded facts are what the cache stores.
+    assert_same(analyze_workspace(bench_workspace), expected)
+    again = loaded(bench_workspace)
+    assert again.deferred
+    assert again.migrations == expected.migrations
+
+
+@pytest.mark.parametrize("python", ["/bin/false", "/nonexistent/python"])
+def test_parse_worker_that_fails_leaves_the_files_to_the_parent(
+    bench_workspace: Path, monkeypatch, python: str, caplog
+):
+    expected = cold(bench_workspace)
+    monkeypatch.setattr(worker, "MIN_FILES", 1)
+    monkeypatch.setattr(worker, "available_cores", lambda: 2)
+    monkeypatch.setattr(sys, "executable", python)
+    with caplog.at_level(logging.INFO, logger="djmig"):
+        analysis = analyze_workspace(bench_workspace, Config(cache=False))
+    assert_same(analysis, expected)
+    assert analysis.migrations == expected.migrations
+    assert any("worker" in r.getMessage() for r in caplog.records)

@@ -32,6 +32,7 @@ from djmig.index.discovery import WORKSPACE, Notice, Project, discover
 from djmig.index.migrations import MigrationFile, parse_migration_file
 from djmig.index.settings import read_settings
 from djmig.index.source import SourceFile, parse_source_file
+from djmig.index.worker import split
 from djmig.keys import MigrationKey, SourceLines
 from djmig.rules import RULES, Context, Finding, Rule, Severity
 from djmig.state import StateEngine
@@ -242,26 +243,53 @@ class Workspace:
         gc.disable()
         try:
             cache = self._cache = ParseCache(self.root) if self.config.cache else None
-            for done, (key, path) in enumerate(files.items(), 1):
+            parsed: dict[MigrationKey, MigrationFile] = {}
+            pending: list[tuple[MigrationKey, Path]] = []
+            for key, path in files.items():
                 text = self.overlays.get(path)
-                if cache is None or text is not None:
-                    migration = parse_migration_file(key, path, text)
-                else:
-                    before = stamps[path] if path in stamps else stamp(path)
-                    found = cache.get(key, path, before)
-                    if found is None:
-                        found = parse_migration_file(key, path)
-                        cache.put(path, before, found)
-                    migration = found
-                self._store(migration)
-                if progress and (done % 200 == 0 or done == total):
+                if text is not None:
+                    parsed[key] = parse_migration_file(key, path, text)
+                    continue
+                if cache is not None:
+                    if path not in stamps:
+                        stamps[path] = stamp(path)
+                    found = cache.get(key, path, stamps[path])
+                    if found is not None:
+                        parsed[key] = found
+                        continue
+                pending.append((key, path))
+            here, worker = split(pending)
+            for done, (key, path) in enumerate(here, len(parsed) + 1):
+                migration = parsed[key] = parse_migration_file(key, path)
+                if cache is not None:
+                    cache.put(path, stamps[path], migration)
+                if progress and done % 200 == 0:
                     progress(done, total)
+            if worker is not None:
+                got = worker.results()
+                if got is None:
+                    got = [parse_migration_file(key, path) for key, path in worker.files]
+                    worker.encoded = []
+                for index, migration in enumerate(got):
+                    parsed[migration.key] = migration
+                    if cache is not None:
+                        if worker.encoded:
+                            facts = worker.encoded[index]
+                            cache.put_encoded(migration.path, stamps[migration.path], facts)
+                        else:
+                            cache.put(migration.path, stamps[migration.path], migration)
+            for key in files:
+                self._store(parsed[key])
+            if progress:
+                progress(total, total)
         finally:
             gc.freeze()
             if collecting:
                 gc.enable()
         cached = self._cache.hits if self._cache is not None else 0
         self.parse_counts = {"cached": cached, "parsed": total - cached}
+        if worker is not None:
+            self.parse_counts["worker"] = len(worker.files)
         if self._cache is not None:
             logger.debug("parse cache %s: %s", self._cache.path, self.parse_counts)
         self._invalidate_graph()

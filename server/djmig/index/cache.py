@@ -330,6 +330,11 @@ class ParseCache:
             return
         self._entries[str(path)] = (before[0], before[1], facts)
 
+    def put_encoded(self, path: Path, before: Stamp | None, facts: tuple[Any, ...]) -> None:
+        """``put`` for facts already encoded (by the parse worker)."""
+        if before is not None and _cacheable(facts[0]):
+            self._entries[str(path)] = (before[0], before[1], facts)
+
     def save(self) -> bool:
         """Write the cache if its entries differ from what was loaded; False when it could
         not be written (logged)."""
