@@ -662,15 +662,21 @@ def _by_path(findings: Iterable[Finding]) -> dict[Path, list[Finding]]:
 
 
 def analyze_workspace(
-    root: Path, config: Config | None = None, progress: Progress | None = None
+    root: Path,
+    config: Config | None = None,
+    progress: Progress | None = None,
+    save_cache: bool = True,
 ) -> Analysis:
-    """Discover, parse, build the graph and run every enabled rule on ``root``."""
+    """Discover, parse, build the graph and run every enabled rule on ``root``; then
+    write the on-disk cache, unless ``save_cache`` is false (the caller then calls
+    ``analysis.workspace.save_cache()`` when it suits it)."""
     started = time.perf_counter()
     workspace = Workspace(root, config)
     workspace.timings["discover"] = time.perf_counter() - started
     workspace.load(progress)
     analysis = workspace.analyze()
-    workspace.save_cache()
+    if save_cache:
+        workspace.save_cache()
     analysis.timings.update(workspace.timings)
     analysis.timings["total"] = time.perf_counter() - started
     return analysis

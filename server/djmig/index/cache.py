@@ -276,7 +276,8 @@ class ParseCache:
         self.path = self.directory / FILE_NAME
         self._header = _header(root)
         self._loaded: dict[str, tuple[int, int, tuple[Any, ...]]] = {}
-        self._entries: dict[str, tuple[int, int, tuple[Any, ...]]] = {}
+        # What save() writes: facts, or a MigrationFile parsed here and encoded by save().
+        self._entries: dict[str, tuple[int, int, Any]] = {}
         self.hits = 0
         self.misses = 0
         self._load()
@@ -321,14 +322,8 @@ class ParseCache:
     def put(self, path: Path, before: Stamp | None, migration: MigrationFile) -> None:
         """Record ``migration``, parsed from ``path`` while it had the stamp ``before``
         (taken before reading: a file written meanwhile gets another stamp)."""
-        if before is None or not _cacheable(migration.error):
-            return
-        try:
-            facts = encode_migration(migration)
-        except ValueError as exc:
-            logger.debug("%s is not cached: %s", path, exc)
-            return
-        self._entries[str(path)] = (before[0], before[1], facts)
+        if before is not None and _cacheable(migration.error):
+            self._entries[str(path)] = (before[0], before[1], migration)
 
     def put_encoded(self, path: Path, before: Stamp | None, facts: tuple[Any, ...]) -> None:
         """``put`` for facts already encoded (by the parse worker)."""
@@ -337,11 +332,21 @@ class ParseCache:
 
     def save(self) -> bool:
         """Write the cache if its entries differ from what was loaded; False when it could
-        not be written (logged)."""
+        not be written (logged). Files parsed here are encoded now, off the path to the
+        first findings."""
         written_ns = time.time_ns()
-        entries = {
-            name: entry for name, entry in self._entries.items() if entry[1] < written_ns - RACY_NS
-        }
+        entries = {}
+        for name, (size, mtime_ns, facts) in self._entries.items():
+            if mtime_ns >= written_ns - RACY_NS:
+                continue
+            if type(facts) is MigrationFile:
+                try:
+                    facts = encode_migration(facts)
+                except ValueError as exc:
+                    logger.debug("%s is not cached: %s", name, exc)
+                    continue
+                self._entries[name] = (size, mtime_ns, facts)
+            entries[name] = self._entries[name]
         if entries.keys() == self._loaded.keys() and all(
             self._loaded[name] is entry for name, entry in entries.items()
         ):
