@@ -17,14 +17,13 @@ import logging
 import marshal
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from djmig.config import Config
-from djmig.index.cache import RACY_NS, Stamp
+from djmig.index.cache import RACY_NS, Stamp, write_atomically
 from djmig.index.discovery import Project
 from djmig.keys import SourceLines, Span
 from djmig.rules import Finding, Related, Severity
@@ -115,16 +114,7 @@ def save(
         [(str(p), source_lines.non_ascii()) for p, source_lines in lines.items()],
     )
     try:
-        data = marshal.dumps((FORMAT, key, payload))
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".findings-", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(data)
-            os.replace(temporary, directory / FILE_NAME)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        write_atomically(directory / FILE_NAME, marshal.dumps((FORMAT, key, payload)))
     except (OSError, ValueError) as exc:
         logger.info("cannot write the findings snapshot in %s: %s", directory, exc)
         return False

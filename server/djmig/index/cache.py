@@ -21,7 +21,7 @@ import logging
 import marshal
 import os
 import sys
-import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -242,6 +242,21 @@ def decode_migration(key: MigrationKey, path: Path, facts: tuple[Any, ...]) -> M
     )
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``path`` through a temporary file renamed over it: a reader (another djmig
+    process) sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
 def stamp(path: Path) -> Stamp | None:
     """``(size, mtime_ns)`` of a regular file; None when it cannot be stat'ed."""
     try:
@@ -352,16 +367,7 @@ class ParseCache:
         ):
             return True
         try:
-            data = marshal.dumps((self._header, entries))
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(prefix=".parsed-", dir=self.directory)
-            try:
-                with os.fdopen(fd, "wb") as stream:
-                    stream.write(data)
-                os.replace(temporary, self.path)
-            except BaseException:
-                os.unlink(temporary)
-                raise
+            write_atomically(self.path, marshal.dumps((self._header, entries)))
         except (OSError, ValueError) as exc:
             logger.info("cannot write the parse cache %s: %s", self.path, exc)
             return False
