@@ -571,6 +571,9 @@ class Workspace:
                 self._app_findings[label] = _by_path(found)
                 self._dirty.update(self._app_findings[label])
         finally:
+            # Out of the collector's sight, as after parsing: otherwise the next
+            # collections scan every state object built here (measured: ~5% of a cold run).
+            gc.freeze()
             if collecting:
                 gc.enable()
 

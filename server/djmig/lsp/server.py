@@ -29,7 +29,14 @@ from djmig.analysis import Workspace
 from djmig.config import Config, load_pyproject, merge
 from djmig.keys import SourceLines
 from djmig.lsp import actions
-from djmig.lsp.convert import from_range, path_to_uri, same_lines, to_diagnostic, uri_to_path
+from djmig.lsp.convert import (
+    from_range,
+    path_to_uri,
+    same_lines,
+    to_diagnostic,
+    to_diagnostic_json,
+    uri_to_path,
+)
 from djmig.rules import Finding
 
 logger = logging.getLogger(__name__)
@@ -191,13 +198,21 @@ class DjmigServer(LanguageServer):
             self.publish(uri)
 
     def publish(self, uri: str) -> None:
+        """``textDocument/publishDiagnostics`` of ``uri``, its params built as JSON
+        (``convert.to_diagnostic_json``)."""
         findings = self.current.get(uri, [])
         document = self.workspace.text_documents.get(uri)
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(
-                uri=uri,
-                version=document.version if document else None,
-                diagnostics=self.diagnostics(uri, findings),
+        params: dict[str, Any] = {"uri": uri, "diagnostics": []}
+        if findings:
+            lines = self.lines_of(findings[0].path)
+            params["diagnostics"] = [
+                to_diagnostic_json(f, lines, self.encoding, self.lines_of) for f in findings
+            ]
+        if document is not None and document.version is not None:
+            params["version"] = document.version
+        self.protocol._send_data(
+            JsonRPCNotification(
+                method=types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, params=params, jsonrpc="2.0"
             )
         )
 
