@@ -395,3 +395,16 @@ def test_parse_worker_that_fails_leaves_the_files_to_the_parent(
     assert_same(analysis, expected)
     assert analysis.migrations == expected.migrations
     assert any("worker" in r.getMessage() for r in caplog.records)
+
+
+def test_every_field_is_cached():
+    """A field added to ``MigrationFile`` or ``Finding`` must be added to the encodings."""
+    import dataclasses
+
+    from djmig.index.cache import ENCODED_FIELDS
+    from djmig.rules import Finding
+    from djmig.snapshot import FINDING_FIELDS
+
+    names = [f.name for f in dataclasses.fields(MigrationFile)]
+    assert sorted(names) == sorted(["key", "path", *ENCODED_FIELDS])
+    assert [f.name for f in dataclasses.fields(Finding)] == list(FINDING_FIELDS)

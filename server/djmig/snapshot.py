@@ -86,6 +86,10 @@ def _encode_span(span: Span) -> tuple[int, ...]:
     return tuple(span)
 
 
+#: The fields of ``Finding`` that ``save`` stores, in order.
+FINDING_FIELDS = ("code", "message", "path", "span", "severity", "related", "fixes")
+
+
 def save(
     directory: Path,
     key: str,

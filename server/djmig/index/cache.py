@@ -154,6 +154,16 @@ def _decode_dependencies(entries: list[Any]) -> list[Dependency]:
     ]
 
 
+#: The fields of ``MigrationFile`` that ``encode_migration`` stores, in order (``key`` and
+#: ``path`` are the entry's).
+ENCODED_FIELDS = (
+    "error", "has_migration_class", "class_span", "dependencies", "dependencies_complete",
+    "run_before", "run_before_complete", "replaces", "replaces_complete", "initial", "atomic",
+    "operations", "operations_complete", "functions", "function_facts", "imports",
+    "relative_imports", "noqa", "lines",
+)  # fmt: skip
+
+
 def encode_migration(m: MigrationFile) -> tuple[Any, ...]:
     """The facts of ``m`` as marshal-able plain values (its key and path excluded)."""
     return (
