@@ -302,20 +302,27 @@ class Workspace:
         cache, self._cache = self._cache, None
         if cache is not None:
             cache.save()
-        key, self._snapshot_key = self._snapshot_key, None
-        if (
-            key is not None
-            and self._analyzed_as_loaded
-            and self._deferred is None
-            and not snapshot.recent(self._snapshot_stamps)
-        ):
-            lines = {
-                p: held
-                for path, found in self._by_path.items()
-                for p in {path, *(r.path for f in found for r in f.related)}
-                if (held := self.lines_of(p)) is not None
-            }
-            snapshot.save(default_directory(self.root), key, self._by_path, self._errors, lines)
+        # The language server calls this in a thread: what the snapshot holds is taken
+        # while no edit or analysis can run (they hold the same lock).
+        with self._loading:
+            key, self._snapshot_key = self._snapshot_key, None
+            if (
+                key is not None
+                and self._analyzed_as_loaded
+                and self._deferred is None
+                and not snapshot.recent(self._snapshot_stamps)
+            ):
+                by_path, errors = dict(self._by_path), dict(self._errors)
+                lines = {
+                    p: held
+                    for path, found in by_path.items()
+                    for p in {path, *(r.path for f in found for r in f.related)}
+                    if (held := self.lines_of(p)) is not None
+                }
+            else:
+                key = None
+        if key is not None:
+            snapshot.save(default_directory(self.root), key, by_path, errors, lines)
         self.timings["cache_save"] = time.perf_counter() - started
 
     def lines_of(self, path: Path) -> SourceLines | None:
@@ -369,6 +376,10 @@ class Workspace:
 
         Returns True when the file is one djmig analyses. Deleted files leave the graph.
         """
+        with self._loading:
+            return self._update_file(path, text)
+
+    def _update_file(self, path: Path, text: str | None) -> bool:
         self.ensure_loaded()
         self._snapshot_key = None
         if text is None:
