@@ -27,12 +27,12 @@ from typing import Any
 from djmig import snapshot
 from djmig.config import Config, load_pyproject
 from djmig.graph import MigrationGraph, build_graph, update_graph
-from djmig.index.cache import ParseCache, Stamp, default_directory, stamp
+from djmig.index.cache import ParseCache, Stamp, decode_migration, default_directory, stamp
 from djmig.index.discovery import WORKSPACE, Notice, Project, discover
 from djmig.index.migrations import MigrationFile, parse_migration_file
 from djmig.index.settings import read_settings
 from djmig.index.source import SourceFile, parse_source_file
-from djmig.index.worker import split
+from djmig.index.worker import start as start_worker
 from djmig.keys import MigrationKey, SourceLines
 from djmig.rules import RULES, Context, Finding, Rule, Severity
 from djmig.state import StateEngine
@@ -258,26 +258,36 @@ class Workspace:
                         parsed[key] = found
                         continue
                 pending.append((key, path))
-            here, worker = split(pending)
-            for done, (key, path) in enumerate(here, len(parsed) + 1):
+            # A worker parses from the end of ``pending`` while this loop parses from the
+            # start, until they meet (``index/worker.py``).
+            worker = start_worker(pending)
+            here = 0
+            for key, path in pending:
+                if worker is not None and here >= worker.lowest:
+                    break
                 migration = parsed[key] = parse_migration_file(key, path)
                 if cache is not None:
                     cache.put(path, stamps[path], migration)
-                if progress and done % 200 == 0:
-                    progress(done, total)
-            if worker is not None:
-                got = worker.results()
-                if got is None:
-                    got = [parse_migration_file(key, path) for key, path in worker.files]
-                    worker.encoded = []
-                for index, migration in enumerate(got):
-                    parsed[migration.key] = migration
+                here += 1
+                if progress and here % 200 == 0:
+                    progress(len(parsed), total)
+            received = worker.stop() if worker is not None else {}
+            for index in range(here, len(pending)):
+                key, path = pending[index]
+                facts = received.get(index)
+                decoded: MigrationFile | None = None
+                if facts is not None:
+                    try:
+                        decoded = decode_migration(key, path, facts)
+                    except (ValueError, TypeError, IndexError) as exc:
+                        logger.info("parse worker sent bad facts for %s: %s", path, exc)
+                if decoded is None:
+                    decoded = parse_migration_file(key, path)
                     if cache is not None:
-                        if worker.encoded:
-                            facts = worker.encoded[index]
-                            cache.put_encoded(migration.path, stamps[migration.path], facts)
-                        else:
-                            cache.put(migration.path, stamps[migration.path], migration)
+                        cache.put(path, stamps[path], decoded)
+                elif cache is not None and facts is not None:
+                    cache.put_encoded(path, stamps[path], facts)
+                parsed[key] = decoded
             for key in files:
                 self._store(parsed[key])
             if progress:
@@ -289,7 +299,7 @@ class Workspace:
         cached = self._cache.hits if self._cache is not None else 0
         self.parse_counts = {"cached": cached, "parsed": total - cached}
         if worker is not None:
-            self.parse_counts["worker"] = len(worker.files)
+            self.parse_counts["worker"] = len(pending) - here
         if self._cache is not None:
             logger.debug("parse cache %s: %s", self._cache.path, self.parse_counts)
         self._invalidate_graph()
