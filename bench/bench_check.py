@@ -9,8 +9,11 @@ page cache are warm for both tools alike:
 * Django: ``django.setup()`` + ``MigrationLoader(None)`` (timed inside the process: the loader
   alone, and everything from ``import django``), and ``manage.py makemigrations --check
   --dry-run`` (wall time, fewer rounds: it is slow);
-* djmig: ``analyze_workspace(root)`` (timed inside the process, the import of
-  ``djmig.analysis`` reported separately), and ``python -m djmig check ROOT --exit-zero`` (wall);
+* djmig: ``analyze_workspace(root)`` (timed inside the process, wall and CPU, the import of
+  ``djmig.analysis`` reported separately) with the on-disk cache off, cold (an empty cache
+  directory: the run writes it), warm (the cache and findings snapshot of an earlier run) and
+  warm with one migration touched (its mtime changed: the snapshot misses, the parse cache
+  answers for the other files); and ``python -m djmig check ROOT --exit-zero`` (wall, warm);
 * for scale: ``ast.parse`` of every migration file (the floor of any ``ast`` indexer) and the
   start-up of a bare interpreter.
 
@@ -20,10 +23,12 @@ djmig runs from ``server/`` through ``PYTHONPATH``; it need not be installed.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -41,6 +46,8 @@ SERVER = REPO / "server"
 VENV_PYTHON = REPO / ".venv" / "bin" / "python"
 COLD_INDEX_BUDGET = 1.0
 """SPEC.md "Budgets": cold index of 100 apps x 100 migrations, seconds."""
+WARM_START_BUDGET = 0.3
+"""SPEC.md "Budgets": warm start from the on-disk cache, seconds."""
 
 DJANGO_LOADER = """
 import json, os, sys, time
@@ -69,12 +76,15 @@ import collections, json, sys, time
 from pathlib import Path
 start = time.perf_counter()
 from djmig.analysis import analyze_workspace
+from djmig.config import Config
 imported = time.perf_counter()
-analysis = analyze_workspace(Path(sys.argv[1]))
+cpu = time.process_time()
+analysis = analyze_workspace(Path(sys.argv[1]), Config(cache=sys.argv[2] != "off"))
 done = time.perf_counter()
 print(json.dumps({
     "import": imported - start,
     "analyze": done - imported,
+    "cpu": time.process_time() - cpu,
     "leaves": len(analysis.graph.leaf_nodes()),
     "findings": dict(collections.Counter(f.code for f in analysis.findings)),
     "imports_django": "django" in sys.modules,
@@ -129,19 +139,35 @@ class Runner:
     python: str
     root: Path
     settings_module: str
+    cache_dir: Path | None = None
+    """Where djmig's caches go (``DJMIG_CACHE_DIR``); a fresh directory when None."""
+    _touched: itertools.cycle[int] = field(default_factory=lambda: itertools.cycle((1, 2)))
 
-    def env(self, djmig: bool) -> dict[str, str]:
+    def env(self, djmig: bool, cache_dir: Path | None = None) -> dict[str, str]:
         env = dict(os.environ)
         env.pop("DJANGO_SETTINGS_MODULE", None)
         if djmig:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SERVER), env.get("PYTHONPATH")]))
+            env["DJMIG_CACHE_DIR"] = str(cache_dir or self.warm_cache)
         return env
 
-    def run(self, argv: Sequence[str], djmig: bool = False) -> tuple[float, str]:
+    @property
+    def warm_cache(self) -> Path:
+        if self.cache_dir is None:
+            self.cache_dir = Path(tempfile.mkdtemp(prefix="djmig-bench-cache-"))
+        return self.cache_dir
+
+    def run(
+        self, argv: Sequence[str], djmig: bool = False, cache_dir: Path | None = None
+    ) -> tuple[float, str]:
         """Run ``argv`` in the workspace; return its wall time and stdout."""
         start = time.perf_counter()
         proc = subprocess.run(
-            list(argv), cwd=self.root, env=self.env(djmig), capture_output=True, text=True
+            list(argv),
+            cwd=self.root,
+            env=self.env(djmig, cache_dir),
+            capture_output=True,
+            text=True,
         )
         wall = time.perf_counter() - start
         if proc.returncode != 0:
@@ -150,8 +176,10 @@ class Runner:
             )
         return wall, proc.stdout
 
-    def snippet(self, code: str, *args: str, djmig: bool = False) -> dict[str, Any]:
-        _, out = self.run([self.python, "-c", code, *args], djmig=djmig)
+    def snippet(
+        self, code: str, *args: str, djmig: bool = False, cache_dir: Path | None = None
+    ) -> dict[str, Any]:
+        _, out = self.run([self.python, "-c", code, *args], djmig=djmig, cache_dir=cache_dir)
         result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
         return result
 
@@ -165,8 +193,18 @@ class Runner:
         wall, _ = self.run([self.python, "manage.py", "makemigrations", "--check", "--dry-run"])
         return wall
 
-    def djmig_analyze(self) -> dict[str, Any]:
-        return self.snippet(DJMIG_ANALYZE, str(self.root), djmig=True)
+    def djmig_analyze(self, cache: str = "off") -> dict[str, Any]:
+        """``cache``: ``off``; ``cold`` (an empty cache directory); ``warm`` (the runner's
+        cache directory); ``touched`` (the same, after changing the mtime of one file)."""
+        if cache == "touched":
+            first = min(self.root.glob("*/migrations/0001_*.py"))
+            moment = 1_000_000_000 * (int(time.time()) - 3600 * next(self._touched))
+            os.utime(first, ns=(moment, moment))
+        if cache == "cold":
+            with tempfile.TemporaryDirectory(prefix="djmig-bench-cold-") as empty:
+                return self.snippet(DJMIG_ANALYZE, str(self.root), "on", djmig=True,
+                                    cache_dir=Path(empty))  # fmt: skip
+        return self.snippet(DJMIG_ANALYZE, str(self.root), cache, djmig=True)
 
     def djmig_check(self) -> float:
         argv = [self.python, "-m", "djmig", "check", str(self.root), "--exit-zero"]
@@ -202,8 +240,14 @@ def benchmark(runner: Runner, runs: int, makemigrations_runs: int, djmig: bool) 
             ("makemigrations", "Django makemigrations --check --dry-run (wall)"),
             ("ast_floor", "ast.parse of every migration file (floor)"),
             ("djmig_import", "djmig import djmig.analysis"),
-            ("djmig_analyze", "djmig analyze_workspace (cold)"),
-            ("djmig_check", "djmig check --exit-zero (wall)"),
+            ("djmig_analyze", "djmig analyze_workspace (cold, cache off)"),
+            ("djmig_analyze_cpu", "djmig analyze_workspace (cold, cache off), CPU"),
+            ("djmig_cold", "djmig analyze_workspace (cold, writing the cache)"),
+            ("djmig_warm", "djmig analyze_workspace (warm: findings snapshot)"),
+            ("djmig_warm_cpu", "djmig analyze_workspace (warm: findings snapshot), CPU"),
+            ("djmig_touched", "djmig analyze_workspace (warm, one file touched)"),
+            ("djmig_touched_cpu", "djmig analyze_workspace (warm, one file touched), CPU"),
+            ("djmig_check", "djmig check --exit-zero (wall, warm)"),
         )
     }
     facts: dict[str, Any] = {}
@@ -222,12 +266,28 @@ def benchmark(runner: Runner, runs: int, makemigrations_runs: int, djmig: bool) 
                 m["ast_floor"].samples.append(floor["parse"])
             if djmig:
                 analysis = runner.djmig_analyze()
+                cold = runner.djmig_analyze("cold")
+                if round_number == 0:
+                    runner.djmig_analyze("warm")  # fills the runner's cache directory
+                warm = runner.djmig_analyze("warm")
+                touched = runner.djmig_analyze("touched")
                 check = runner.djmig_check()
                 keys = ("leaves", "findings", "imports_django", "timings")
                 facts["djmig"] = {k: analysis[k] for k in keys}
+                facts["djmig_warm"] = {k: warm[k] for k in keys}
+                facts["djmig_touched"] = {k: touched[k] for k in keys}
+                for run in (cold, warm, touched):
+                    if run["findings"] != analysis["findings"]:
+                        raise BenchmarkError("djmig's findings differ with the cache")
                 if record:
                     m["djmig_import"].samples.append(analysis["import"])
                     m["djmig_analyze"].samples.append(analysis["analyze"])
+                    m["djmig_analyze_cpu"].samples.append(analysis["cpu"])
+                    m["djmig_cold"].samples.append(cold["analyze"])
+                    m["djmig_warm"].samples.append(warm["analyze"])
+                    m["djmig_warm_cpu"].samples.append(warm["cpu"])
+                    m["djmig_touched"].samples.append(touched["analyze"])
+                    m["djmig_touched_cpu"].samples.append(touched["cpu"])
                     m["djmig_check"].samples.append(check)
         if round_number <= makemigrations_runs:
             wall = runner.makemigrations_check()
@@ -274,6 +334,13 @@ def report(result: dict[str, Any], workspace: dict[str, Any]) -> str:
         lines += [
             "",
             f"cold index budget {COLD_INDEX_BUDGET:.1f} s: analyze_workspace median "
+            f"{median:.3f} s ({verdict})",
+        ]
+    if "djmig_warm" in measured:
+        median = measured["djmig_warm"].median
+        verdict = "within" if median <= WARM_START_BUDGET else "OVER"
+        lines += [
+            f"warm start budget {WARM_START_BUDGET:.1f} s: analyze_workspace (warm) median "
             f"{median:.3f} s ({verdict})",
             f"djmig findings: {result['facts']['djmig']['findings']}",
             f"djmig imported django: {result['facts']['djmig']['imports_django']}",
@@ -326,12 +393,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             "migrations": migration_files,
             "seed": args.seed if generated else None,
         }
+        runner = None
         try:
             runner = Runner(python, root, settings_module(root))
             result = benchmark(runner, args.runs, args.makemigrations_runs, not args.skip_djmig)
         except BenchmarkError as exc:
             print(f"benchmark failed: {exc}", file=sys.stderr)
             return 1
+        finally:
+            if runner is not None and runner.cache_dir is not None:
+                shutil.rmtree(runner.cache_dir, ignore_errors=True)
     print(report(result, workspace))
     if args.json:
         payload = {

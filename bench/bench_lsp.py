@@ -870,6 +870,9 @@ class Setup:
     plan: Plan
     expected: dict[str, list[str]]
     logs: Path
+    cache: str = "cold"
+    """``cold``: every session starts with an empty cache directory; ``warm``: with the
+    parse cache and findings snapshot of the (unrecorded) first session."""
 
 
 def server_argv(python: str, profile: Path | None = None) -> list[str]:
@@ -880,10 +883,14 @@ def server_argv(python: str, profile: Path | None = None) -> list[str]:
 
 def session(setup: Setup, keystrokes: int, pause: float, profile: Path | None = None) -> Session:
     argv = server_argv(setup.runner.python, profile)
-    with (setup.logs / "server-stderr.txt").open("a") as stderr:
+    with (
+        (setup.logs / "server-stderr.txt").open("a") as stderr,
+        tempfile.TemporaryDirectory(prefix="djmig-bench-lsp-cache-") as empty,
+    ):
+        cache_dir = Path(empty) if setup.cache == "cold" else None
         coroutine = run_session(
             argv,
-            setup.runner.env(djmig=True),
+            setup.runner.env(djmig=True, cache_dir=cache_dir),
             setup.root,
             setup.plan,
             setup.expected,
@@ -995,7 +1002,7 @@ def report(result: dict[str, Any], workspace: dict[str, Any], load: list[float])
     lines = [
         f"workspace: {workspace['root']} ({workspace['apps']} apps, "
         f"{workspace['migrations']} migration files, {workspace['files_with_findings']} "
-        "with findings after planting)",
+        f"with findings after planting), djmig cache {workspace['cache']}",
         f"python {platform.python_version()}, Django {facts['django']['django']}, "
         f"{os.cpu_count()} CPUs, load average {load[0]:.2f} before, {load[1]:.2f} after",
         "",
@@ -1098,6 +1105,13 @@ def profile_report(directory: Path, top: int) -> str:
     return "\n".join(lines)
 
 
+def age(root: Path, seconds: int = 3600) -> None:
+    """Date every file back: djmig does not cache files modified in the last seconds."""
+    moment = time.time_ns() - seconds * 1_000_000_000
+    for path in root.rglob("*.py"):
+        os.utime(path, ns=(moment, moment))
+
+
 def prepare(root: Path, copy: Path) -> Plan:
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3"))
     return plant(copy)
@@ -1123,6 +1137,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--python", default=None, help="interpreter (default: the repo's .venv)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument(
+        "--cache",
+        choices=("cold", "warm"),
+        default="cold",
+        help="cold (default): each session starts with an empty djmig cache; warm: with the "
+        "cache the warm-up session wrote (the workspace copy's files are aged for it)",
+    )
     parser.add_argument(
         "--profile",
         type=Path,
@@ -1151,9 +1172,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs = Path(tmp)
         try:
             plan = prepare(root, copy)
-            runner = Runner(python, root, settings_module(root))
-            expected = expected_findings(Runner(python, copy, runner.settings_module), copy, plan)
-            setup = Setup(runner, copy, plan, expected, logs)
+            if args.cache == "warm":
+                age(copy)
+            runner = Runner(python, root, settings_module(root), cache_dir=logs / "cache")
+            engine = Runner(python, copy, runner.settings_module, cache_dir=logs / "engine")
+            expected = expected_findings(engine, copy, plan)
+            setup = Setup(runner, copy, plan, expected, logs, args.cache)
             result = benchmark(setup, args.runs, args.keystrokes, args.pause)
             profiled = ""
             if args.profile:
@@ -1174,6 +1198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "seed": args.seed if generated else None,
             "files_with_findings": len(expected),
             "planted": plan.as_json(copy),
+            "cache": args.cache,
         }
         load.append(os.getloadavg()[0])
     result["ratios"] = ratios(result["measurements"])

@@ -107,6 +107,12 @@ def test_bench_check_smoke(tmp_path: Path) -> None:
         "ast_floor",
         "djmig_import",
         "djmig_analyze",
+        "djmig_analyze_cpu",
+        "djmig_cold",
+        "djmig_warm",
+        "djmig_warm_cpu",
+        "djmig_touched",
+        "djmig_touched_cpu",
         "djmig_check",
     }
     assert all(len(m["samples"]) == 1 for m in result["measurements"].values())

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +16,14 @@ SERVER = TESTS.parent / "server"
 for directory in (SERVER, TESTS):
     if str(directory) not in sys.path:
         sys.path.insert(0, str(directory))
+
+# djmig's on-disk caches (``$XDG_CACHE_HOME/djmig``) go to a directory of this test session,
+# for djmig run in-process and in the servers tests start (their environments are copied
+# from ``os.environ`` when test modules are imported, after this).
+CACHE_HOME = tempfile.mkdtemp(prefix="djmig-test-cache-")
+os.environ["XDG_CACHE_HOME"] = CACHE_HOME
+os.environ.pop("DJMIG_CACHE_DIR", None)
+atexit.register(shutil.rmtree, CACHE_HOME, ignore_errors=True)
 
 
 import pytest  # noqa: E402

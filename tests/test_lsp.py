@@ -525,3 +525,41 @@ async def test_deleting_an_open_file(client: LanguageClient, project: Path):
         types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri(sku)))
     )
     await wait_until(client, lambda: codes(client, price) == [] and codes(client, sku) == [])
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8", "utf-32"])
+def test_published_diagnostics_json_is_what_lsprotocol_serialises(tmp_path: Path, encoding):
+    """The server builds ``publishDiagnostics`` params as JSON directly (fast path); they
+    must be exactly what lsprotocol and cattrs produce from the ``Diagnostic`` objects."""
+    from djmig.analysis import Workspace
+    from djmig.lsp.convert import to_diagnostic, to_diagnostic_json
+    from pygls.protocol import default_converter
+
+    emoji = "migrations.RunSQL(\"SELECT '\U0001f600'\", migrations.RunSQL.noop), "
+    files = {**SHOP}
+    files["shop/migrations/0003_sku.py"] = files["shop/migrations/0003_sku.py"].replace(
+        "        migrations.RunPython(forwards)",
+        "        " + emoji + "migrations.RunPython(forwards)",
+    )
+    files["depot/migrations/__init__.py"] = ""
+    files["depot/migrations/0001_initial.py"] = migration(
+        deps=[("shop", "0002_prodcut"), ("x", "1")]
+    )
+    root = make_project(tmp_path, files)
+    workspace = Workspace(root)
+    workspace.load()
+    analysis = workspace.analyze()
+    findings = [f for found in analysis.by_path.values() for f in found]
+    assert {"DM101", "DM102", "DM104", "DM201"} <= {f.code for f in findings}
+    assert any(f.related for f in findings) and any(f.fixes for f in findings)
+
+    def lines_of(path: Path):
+        return workspace.lines_of(path)
+
+    converter = default_converter()
+    for finding in findings:
+        lines = lines_of(finding.path)
+        expected = converter.unstructure(to_diagnostic(finding, lines, encoding, lines_of))
+        assert to_diagnostic_json(finding, lines, encoding, lines_of) == expected
+    params = types.PublishDiagnosticsParams(uri="file:///x.py", version=None, diagnostics=[])
+    assert converter.unstructure(params) == {"uri": "file:///x.py", "diagnostics": []}

@@ -17,20 +17,24 @@ import dataclasses
 import functools
 import gc
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from djmig import snapshot
 from djmig.config import Config, load_pyproject
 from djmig.db import DatabaseState
 from djmig.graph import MigrationGraph, build_graph, update_graph
+from djmig.index.cache import ParseCache, Stamp, decode_migration, default_directory, stamp
 from djmig.index.discovery import WORKSPACE, Notice, Project, discover
 from djmig.index.migrations import MigrationFile, parse_migration_file
 from djmig.index.settings import read_settings
 from djmig.index.source import SourceFile, parse_source_file
-from djmig.keys import MigrationKey
+from djmig.index.worker import start as start_worker
+from djmig.keys import MigrationKey, SourceLines
 from djmig.rules import RULES, Context, Finding, Rule, Severity
 from djmig.state import StateEngine
 
@@ -46,11 +50,12 @@ Progress = Callable[[int, int], None]
 class Analysis:
     """One analysis of a workspace. ``by_path`` holds the reported findings of each file
     that has some; ``changed`` the files whose findings differ from the previous analysis
-    of the same workspace (all files with findings, the first time)."""
+    of the same workspace (all files with findings, the first time).
+
+    ``migrations`` and ``graph`` are the workspace's; an analysis answered from the
+    findings snapshot loads them on first use."""
 
     project: Project
-    migrations: dict[MigrationKey, MigrationFile]
-    graph: MigrationGraph
     by_path: dict[Path, list[Finding]]
     notices: list[Notice]
     config: Config
@@ -58,6 +63,23 @@ class Analysis:
     database: DatabaseState | None = None
     changed: set[Path] = field(default_factory=set)
     timings: dict[str, float] = field(default_factory=dict)
+    workspace: Workspace | None = field(default=None, repr=False, compare=False)
+    _migrations: dict[MigrationKey, MigrationFile] | None = field(default=None, repr=False)
+    _graph: MigrationGraph | None = field(default=None, repr=False)
+
+    @property
+    def migrations(self) -> dict[MigrationKey, MigrationFile]:
+        if self._migrations is None:
+            assert self.workspace is not None
+            self._migrations = self.workspace.migrations
+        return self._migrations
+
+    @property
+    def graph(self) -> MigrationGraph:
+        if self._graph is None:
+            assert self.workspace is not None
+            self._graph = self.workspace.graph
+        return self._graph
 
     @functools.cached_property
     def findings(self) -> list[Finding]:
@@ -85,8 +107,8 @@ class Workspace:
         self.config = config
         self.overlays: dict[Path, str] = overlays if overlays is not None else {}
         self.project: Project = discover(self.root, config, self.overlays)
-        self.files: dict[Path, MigrationKey] = {}
-        self.migrations: dict[MigrationKey, MigrationFile] = {}
+        self._files: dict[Path, MigrationKey] = {}
+        self._migrations: dict[MigrationKey, MigrationFile] = {}
         self.sources: dict[Path, SourceFile] = {}  # models and settings files, parsed on use
         self._file_findings: dict[MigrationKey, list[Finding]] = {}  # non-empty only
         self._stale: set[MigrationKey] = set()  # files whose file rules must run again
@@ -105,14 +127,119 @@ class Workspace:
         # What was last read from the database (None: not read, or unreadable: the notice).
         self.database: DatabaseState | None = None
         self.database_notice: str | None = None
+        self._cache: ParseCache | None = None  # from load() until save_cache()
+        # Answered from the findings snapshot: the files still to parse, and their lines.
+        self._deferred: tuple[dict[MigrationKey, Path], dict[Path, Stamp | None]] | None = None
+        self._snapshot_lines: dict[Path, SourceLines] = {}
+        self._loading = threading.RLock()
+        # The snapshot key of the files as loaded from disk (and the stamps it was made
+        # of); None once anything is edited.
+        self._snapshot_key: str | None = None
+        self._snapshot_stamps: list[Stamp | None] = []
+        self._analyzed_as_loaded = False
+        #: Files of the last parse of every file, from the parse cache and parsed afresh.
+        self.parse_counts: dict[str, int] = {"cached": 0, "parsed": 0}
+
+    @property
+    def files(self) -> dict[Path, MigrationKey]:
+        """The parsed migration files' keys, by path."""
+        self.ensure_loaded()
+        return self._files
+
+    @property
+    def migrations(self) -> dict[MigrationKey, MigrationFile]:
+        """The parsed migration files."""
+        self.ensure_loaded()
+        return self._migrations
 
     # -- loading ----------------------------------------------------------------------------
 
     def load(self, progress: Progress | None = None) -> None:
+        """Parse every migration file: from the on-disk cache when the file is unchanged
+        (``index/cache.py``), from the editor buffer when there is one, else from disk.
+        ``save_cache()`` writes what was parsed afresh.
+
+        When the findings snapshot (``snapshot.py``) matches every input, nothing is
+        parsed: ``analyze()`` answers from it, and the files are parsed on first use of
+        the migrations (``ensure_loaded()``)."""
         started = time.perf_counter()
         files: dict[MigrationKey, Path] = {}
         for app in self.project.apps.values():
             files.update(app.migration_files())
+        stamps: dict[Path, Stamp | None] = {}
+        self._snapshot_key = None
+        if self.config.cache and not self.overlays and self.config.database is None:
+            stamps = {path: stamp(path) for path in files.values()}
+            sources = [p for label in self.project.apps for p in self.models_files(label)] + list(
+                self.project.settings.files
+            )
+            keyed = [*stamps.items(), *((p, stamp(p)) for p in sources)]
+            self._snapshot_key = snapshot.workspace_key(self.project, self.config, keyed)
+            self._snapshot_stamps = [s for _, s in keyed]
+            found = snapshot.load(
+                default_directory(self.root),
+                self._snapshot_key,
+                {str(p): p for p in (*stamps, *sources)},
+            )
+            if found is not None:
+                self._answer_from(found, files, stamps)
+                self.timings["parse"] = time.perf_counter() - started
+                if progress:
+                    progress(len(files), len(files))
+                return
+        self._parse(files, stamps, progress)
+        self.timings["parse"] = time.perf_counter() - started
+
+    def _answer_from(
+        self,
+        found: snapshot.Snapshot,
+        files: dict[MigrationKey, Path],
+        stamps: dict[Path, Stamp | None],
+    ) -> None:
+        self._deferred = files, stamps
+        previous, self._by_path = self._by_path, found.by_path
+        self._dirty = {
+            p
+            for p in previous.keys() | found.by_path.keys()
+            if previous.get(p) != found.by_path.get(p)
+        }
+        self._errors = found.errors
+        self._snapshot_lines = found.lines
+        self._reported = {
+            path: None
+            for key, path in files.items()
+            if self._reported_migration(key.app_label, path)
+        }
+        logger.debug("findings snapshot of %s used; parsing deferred", self.root)
+
+    @property
+    def deferred(self) -> bool:
+        """Whether the findings came from the snapshot and the files are not parsed yet."""
+        return self._deferred is not None
+
+    def ensure_loaded(self) -> None:
+        """Parse the files whose findings came from the snapshot (thread-safe: the
+        language server does it in the background after the first publish)."""
+        if self._deferred is None:
+            return
+        with self._loading:
+            if self._deferred is None:
+                return
+            files, stamps = self._deferred
+            started = time.perf_counter()
+            self._parse(files, stamps, None)
+            self.timings["deferred_parse"] = time.perf_counter() - started
+            # What analyze() reported came from the snapshot: compare everything with it.
+            self._dirty.update(self._by_path)
+            self._snapshot_lines = {}
+            self._deferred = None
+
+    def _parse(
+        self,
+        files: dict[MigrationKey, Path],
+        stamps: dict[Path, Stamp | None],
+        progress: Progress | None,
+    ) -> None:
         total = len(files)
         # Parsing allocates millions of objects and frees almost none: the cyclic garbage
         # collector would keep re-scanning them (measured: ~25% of the cold index). They
@@ -120,21 +247,115 @@ class Workspace:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            for done, (key, path) in enumerate(files.items(), 1):
-                self._store(parse_migration_file(key, path, self.overlays.get(path)))
-                if progress and (done % 200 == 0 or done == total):
-                    progress(done, total)
+            cache = self._cache = ParseCache(self.root) if self.config.cache else None
+            parsed: dict[MigrationKey, MigrationFile] = {}
+            pending: list[tuple[MigrationKey, Path]] = []
+            for key, path in files.items():
+                text = self.overlays.get(path)
+                if text is not None:
+                    parsed[key] = parse_migration_file(key, path, text)
+                    continue
+                if cache is not None:
+                    if path not in stamps:
+                        stamps[path] = stamp(path)
+                    found = cache.get(key, path, stamps[path])
+                    if found is not None:
+                        parsed[key] = found
+                        continue
+                pending.append((key, path))
+            # A worker parses from the end of ``pending`` while this loop parses from the
+            # start, until they meet (``index/worker.py``).
+            worker = start_worker(pending)
+            here = 0
+            for key, path in pending:
+                if worker is not None and here >= worker.lowest:
+                    break
+                migration = parsed[key] = parse_migration_file(key, path)
+                if cache is not None:
+                    cache.put(path, stamps[path], migration)
+                here += 1
+                if progress and here % 200 == 0:
+                    progress(len(parsed), total)
+            received = worker.stop() if worker is not None else {}
+            for index in range(here, len(pending)):
+                key, path = pending[index]
+                facts = received.get(index)
+                decoded: MigrationFile | None = None
+                if facts is not None:
+                    try:
+                        decoded = decode_migration(key, path, facts)
+                    except (ValueError, TypeError, IndexError) as exc:
+                        logger.info("parse worker sent bad facts for %s: %s", path, exc)
+                if decoded is None:
+                    decoded = parse_migration_file(key, path)
+                    if cache is not None:
+                        cache.put(path, stamps[path], decoded)
+                elif cache is not None and facts is not None:
+                    cache.put_encoded(path, stamps[path], facts)
+                parsed[key] = decoded
+            for key in files:
+                self._store(parsed[key])
+            if progress:
+                progress(total, total)
         finally:
             gc.freeze()
             if collecting:
                 gc.enable()
-        self.timings["parse"] = time.perf_counter() - started
+        cached = self._cache.hits if self._cache is not None else 0
+        self.parse_counts = {"cached": cached, "parsed": total - cached}
+        if worker is not None:
+            self.parse_counts["worker"] = len(pending) - here
+        if self._cache is not None:
+            logger.debug("parse cache %s: %s", self._cache.path, self.parse_counts)
         self._invalidate_graph()
+
+    def save_cache(self) -> None:
+        """Write the parse cache if ``load()`` parsed files afresh, and the findings
+        snapshot if the last ``analyze()`` saw the files as loaded from disk (failures
+        are logged, never raised)."""
+        started = time.perf_counter()
+        cache, self._cache = self._cache, None
+        if cache is not None:
+            cache.save()
+        # The language server calls this in a thread: what the snapshot holds is taken
+        # while no edit or analysis can run (they hold the same lock).
+        with self._loading:
+            key, self._snapshot_key = self._snapshot_key, None
+            if (
+                key is not None
+                and self._analyzed_as_loaded
+                and self._deferred is None
+                and self.database is None  # the key does not cover a database's records
+                and self.database_notice is None
+                and not snapshot.recent(self._snapshot_stamps)
+            ):
+                by_path, errors = dict(self._by_path), dict(self._errors)
+                lines = {
+                    p: held
+                    for path, found in by_path.items()
+                    for p in {path, *(r.path for f in found for r in f.related)}
+                    if (held := self.lines_of(p)) is not None
+                }
+            else:
+                key = None
+        if key is not None:
+            snapshot.save(default_directory(self.root), key, by_path, errors, lines)
+        self.timings["cache_save"] = time.perf_counter() - started
+
+    def lines_of(self, path: Path) -> SourceLines | None:
+        """The non-ASCII lines of a migration, models or settings file, for positions."""
+        if self._deferred is not None and path in self._snapshot_lines:
+            return self._snapshot_lines[path]
+        key = self.files.get(path)
+        if key is not None and key in self._migrations:
+            return self._migrations[key].lines
+        source = self.source(path)
+        return source.lines if source is not None else None
 
     def _store(self, migration: MigrationFile) -> None:
         self._forget_app_state(migration.key.app_label)
-        self.files[migration.path] = migration.key
-        self.migrations[migration.key] = migration
+        self._files[migration.path] = migration.key
+        self._migrations[migration.key] = migration
         self._file_findings.pop(migration.key, None)
         self._stale.add(migration.key)
         self._dirty.add(migration.path)
@@ -147,8 +368,8 @@ class Workspace:
 
     def _forget(self, migration: MigrationFile) -> None:
         self._forget_app_state(migration.key.app_label)
-        del self.migrations[migration.key]
-        self.files.pop(migration.path, None)
+        del self._migrations[migration.key]
+        self._files.pop(migration.path, None)
         self._file_findings.pop(migration.key, None)
         self._stale.discard(migration.key)
         self._reported.pop(migration.path, None)
@@ -157,8 +378,8 @@ class Workspace:
 
     def key_for_path(self, path: Path) -> MigrationKey | None:
         """The migration key of a file in an installed app's migrations package."""
-        if path in self.files:
-            return self.files[path]
+        if path in self._files:
+            return self._files[path]
         app = self.project.app_for_dir(path.parent)
         if app is None or path.suffix != ".py" or path.stem[:1] in ("_", "~", ""):
             return None
@@ -172,6 +393,12 @@ class Workspace:
 
         Returns True when the file is one djmig analyses. Deleted files leave the graph.
         """
+        with self._loading:
+            return self._update_file(path, text)
+
+    def _update_file(self, path: Path, text: str | None) -> bool:
+        self.ensure_loaded()
+        self._snapshot_key = None
         if text is None:
             self.overlays.pop(path, None)
         else:
@@ -179,7 +406,7 @@ class Workspace:
         key = self.key_for_path(path)
         if key is None:
             return self._update_source(path)
-        old = self.migrations.get(key)
+        old = self._migrations.get(key)
         if text is None and not path.is_file():
             if old is not None:
                 self._forget(old)
@@ -202,7 +429,7 @@ class Workspace:
             patched = (
                 old is not None
                 and self._graph is not None
-                and update_graph(self._graph, self.project, self.migrations, old, migration)
+                and update_graph(self._graph, self.project, self._migrations, old, migration)
             )
             if patched:
                 self._forget_graph_findings()
@@ -223,6 +450,7 @@ class Workspace:
         self._dirty.update(published)
         self.database, self.database_notice = database, notice
         self.load()
+        self.save_cache()
 
     def set_database(self, database: DatabaseState | None, notice: str | None = None) -> None:
         """What was read from the database (None and a notice: it could not be read). The
@@ -311,23 +539,25 @@ class Workspace:
 
     @property
     def graph(self) -> MigrationGraph:
+        self.ensure_loaded()
         if self._graph is None:
             started = time.perf_counter()
             applied = self.database.applied if self.database is not None else None
-            self._graph = build_graph(self.project, self.migrations, applied)
+            self._graph = build_graph(self.project, self._migrations, applied)
             self.timings["graph"] = time.perf_counter() - started
         return self._graph
 
     @property
     def state(self) -> StateEngine:
         """Model states along the graph, cached per app."""
+        self.ensure_loaded()
         if self._state is None:
-            self._state = StateEngine(self.project, self.migrations, self.graph)
+            self._state = StateEngine(self.project, self._migrations, self.graph)
         return self._state
 
     def _context(self) -> Context:
         return Context(
-            self.project, self.migrations, self.graph, self.state, self.source, self.database
+            self.project, self._migrations, self.graph, self.state, self.source, self.database
         )
 
     def _enabled_rules(self, scope: str) -> Iterable[Rule]:
@@ -350,7 +580,7 @@ class Workspace:
     def _run_file_rules(self) -> None:
         rules = [r for r in self._enabled_rules("file") if r.check_file is not None]
         for key in self._stale:
-            migration = self.migrations[key]
+            migration = self._migrations[key]
             found: list[Finding] = []
             for rule in rules:
                 assert rule.check_file is not None
@@ -388,15 +618,18 @@ class Workspace:
                 self._app_findings[label] = _by_path(found)
                 self._dirty.update(self._app_findings[label])
         finally:
+            # Out of the collector's sight, as after parsing: otherwise the next
+            # collections scan every state object built here (measured: ~5% of a cold run).
+            gc.freeze()
             if collecting:
                 gc.enable()
 
     def _gather(self, path: Path) -> list[Finding]:
         """The reported findings of ``path``, from every kind of rule, sorted."""
-        key = self.files.get(path)
+        key = self._files.get(path)
         holder: MigrationFile | SourceFile | None
         if key is not None:
-            holder = self.migrations.get(key) if path in self._reported else None
+            holder = self._migrations.get(key) if path in self._reported else None
             label: str | None = key.app_label
             raw = list(self._file_findings.get(key, ()))
         else:
@@ -414,7 +647,16 @@ class Workspace:
         )
 
     def analyze(self) -> Analysis:
-        """Run what is stale; only files whose findings may have changed are regrouped."""
+        """Run what is stale; only files whose findings may have changed are regrouped.
+
+        Answered from the findings snapshot until the files are parsed; waits for a
+        parse running in another thread (``ensure_loaded``)."""
+        with self._loading:
+            if self._deferred is not None:
+                return self._analysis(set(self._dirty), deferred=True)
+            return self._analyze()
+
+    def _analyze(self) -> Analysis:
         started = time.perf_counter()
         self._run_file_rules()
         self._project_findings()
@@ -428,16 +670,22 @@ class Workspace:
                     self._by_path[path] = found
                 else:
                     del self._by_path[path]
-        self._dirty.clear()
         self.timings["rules"] = time.perf_counter() - started
+        self._analyzed_as_loaded = self._snapshot_key is not None and not self.rule_errors
+        return self._analysis(changed)
+
+    def _analysis(self, changed: set[Path], deferred: bool = False) -> Analysis:
+        self._dirty.clear()
         notices = list(self.project.notices)
         notices += [Notice(None, e) for e in self.config_errors + self.rule_errors]
         if self.database_notice:
             notices.append(Notice(None, self.database_notice))
         notices += [Notice(path, error) for path, error in self._errors.items()]
         return Analysis(
-            self.project, self.migrations, self.graph, dict(self._by_path), notices,
-            self.config, list(self._reported), self.database, changed, dict(self.timings),
+            self.project, dict(self._by_path), notices, self.config, list(self._reported),
+            self.database, changed, dict(self.timings), workspace=self,
+            _migrations=None if deferred else self._migrations,
+            _graph=None if deferred else self.graph,
         )  # fmt: skip
 
     def reported_paths(self) -> list[Path]:
@@ -447,12 +695,11 @@ class Workspace:
     def reported(self, migration: MigrationFile) -> bool:
         """Findings are shown for the workspace's own apps, outside ``exclude``. Other
         migrations (site-packages, excluded paths) are in the graph but never reported."""
-        app = self.project.apps.get(migration.key.app_label)
-        return (
-            app is not None
-            and app.origin == WORKSPACE
-            and not self.project.is_excluded(migration.path)
-        )
+        return self._reported_migration(migration.key.app_label, migration.path)
+
+    def _reported_migration(self, app_label: str, path: Path) -> bool:
+        app = self.project.apps.get(app_label)
+        return app is not None and app.origin == WORKSPACE and not self.project.is_excluded(path)
 
     def _reported_source(self, path: Path) -> bool:
         """Models files of workspace apps and settings files inside the workspace."""
@@ -475,9 +722,12 @@ def analyze_workspace(
     config: Config | None = None,
     progress: Progress | None = None,
     database: bool = False,
+    save_cache: bool = True,
 ) -> Analysis:
     """Discover, parse, build the graph and run every enabled rule on ``root``;
-    ``database``: read the configured database first (``djmig.db.load``)."""
+    ``database``: read the configured database first (``djmig.db.load``). Then write
+    the on-disk cache, unless ``save_cache`` is false (the caller then calls
+    ``analysis.workspace.save_cache()`` when it suits it)."""
     started = time.perf_counter()
     workspace = Workspace(root, config)
     workspace.timings["discover"] = time.perf_counter() - started
@@ -488,6 +738,9 @@ def analyze_workspace(
         workspace.set_database(*db.load(workspace.config, workspace.project))
         workspace.timings["database"] = time.perf_counter() - started
     analysis = workspace.analyze()
+    if save_cache:
+        workspace.save_cache()
+    analysis.timings.update(workspace.timings)
     analysis.timings["total"] = time.perf_counter() - started
     return analysis
 

@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _analyze(path: Path, args: argparse.Namespace) -> tuple[Analysis, list[str]]:
+    """The analysis of ``path``'s workspace; the caller writes its cache (after output)."""
     root = find_root(path)
     config, errors = load_pyproject(root)
     overrides = {k: getattr(args, k) for k in ("select", "ignore") if getattr(args, k, None)}
@@ -79,11 +80,12 @@ def _analyze(path: Path, args: argparse.Namespace) -> tuple[Analysis, list[str]]
         overrides["database"] = database
     config, more = merge(config, overrides)
     read = bool(database or config.database)
-    return analyze_workspace(root, config, database=read), errors + more
+    return analyze_workspace(root, config, database=read, save_cache=False), errors + more
 
 
 def run_check(args: argparse.Namespace) -> int:
     findings: list[Finding] = []
+    analyses: list[Analysis] = []
     for path in args.paths:
         if not path.exists():
             print(f"djmig: error: {path}: no such file or directory", file=sys.stderr)
@@ -100,10 +102,13 @@ def run_check(args: argparse.Namespace) -> int:
             print(f"djmig: note: {message}", file=sys.stderr)
         wanted = path.resolve()
         findings += [f for f in analysis.findings if wanted in (f.path, *f.path.parents)]
+        analyses.append(analysis)
     findings.sort(key=Finding.sort_key)
     text = output.FORMATS[args.format](findings)
     if text:
-        print(text)
+        print(text, flush=True)
+    for analysis in analyses:
+        _save_cache(analysis)
     if args.exit_zero:
         return 0
     return 1 if any(f.severity == Severity.ERROR for f in findings) else 0
@@ -114,8 +119,15 @@ def run_graph(args: argparse.Namespace) -> int:
         print(f"djmig: error: {args.path}: no such file or directory", file=sys.stderr)
         return 2
     analysis, _ = _analyze(args.path, args)
-    print(export.FORMATS[args.format](analysis, args.app))
+    print(export.FORMATS[args.format](analysis, args.app), flush=True)
+    _save_cache(analysis)
     return 0
+
+
+def _save_cache(analysis: Analysis) -> None:
+    """The on-disk cache, written once the output is out (``index/cache.py``)."""
+    if analysis.workspace is not None:
+        analysis.workspace.save_cache()
 
 
 def run_rules(fmt: str) -> int:

@@ -33,6 +33,7 @@ class Config:
     database: str | None = None
     #: Seconds between two reads of the database by the language server; 0: on demand.
     database_refresh_interval: float = 0
+    cache: bool = True
 
     def enabled(self, code: str) -> bool:
         selected = not self.select or any(code.startswith(p) for p in self.select)
@@ -89,6 +90,9 @@ def _validate(key: str, value: Any) -> str | None:
     elif key == "database_refresh_interval":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             return "expected a number of seconds (0: on demand only)"
+    elif key == "cache":
+        if not isinstance(value, bool):
+            return "expected true or false"
     elif value is not None and not isinstance(value, str):
         return "expected a string"
     return None

@@ -52,6 +52,20 @@ class SourceLines:
                 if not line.isascii():
                     self._lines[number] = line
 
+    @classmethod
+    def from_non_ascii(cls, lines: dict[int, str]) -> SourceLines:
+        """The inverse of ``non_ascii``."""
+        instance = cls.__new__(cls)
+        instance._lines = lines
+        return instance
+
+    def non_ascii(self) -> dict[int, str]:
+        """The non-ASCII lines by 0-based number (the whole state)."""
+        return self._lines
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SourceLines) and other._lines == self._lines
+
     def line(self, number: int) -> str | None:
         return self._lines.get(number)
 

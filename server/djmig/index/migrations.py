@@ -154,12 +154,16 @@ class _Parser:
     def __init__(self, migration: MigrationFile, text: str) -> None:
         self.m = migration
         self.lines = migration.lines
+        self.ascii = not migration.lines.non_ascii()  # byte columns are code points
         # Walking function bodies is the costliest part of the parse: only when it can matter.
         self.model_imports = _MODEL_IMPORT.search(text) is not None
 
     def span(self, node: ast.AST) -> Span:
         line = node.lineno - 1  # type: ignore[attr-defined]
         end_line = (node.end_lineno or node.lineno) - 1  # type: ignore[attr-defined]
+        if self.ascii:
+            end_col = node.end_col_offset or 0  # type: ignore[attr-defined]
+            return _new_span(Span, (line, node.col_offset, end_line, end_col))  # type: ignore[attr-defined]
         return Span(
             line,
             self.lines.col_from_utf8(line, node.col_offset),  # type: ignore[attr-defined]
@@ -416,6 +420,9 @@ def _argument_node(call: ast.Call, position: int, keyword: str) -> ast.expr | No
     if positional is None or any(isinstance(a, ast.Starred) for a in call.args[: position + 1]):
         return None
     return positional
+
+
+_new_span = tuple.__new__
 
 
 def qualify(dotted: str | None, imports: dict[str, str]) -> str | None:

@@ -79,3 +79,47 @@ def to_diagnostic(
         or None,
         data={"fixes": finding.fixes} if finding.fixes else None,
     )
+
+
+def _json_range(span: Span, lines: SourceLines, encoding: str) -> dict[str, Any]:
+    return {
+        "start": {
+            "line": span.start_line,
+            "character": lines.col_to_encoding(span.start_line, span.start_col, encoding),
+        },
+        "end": {
+            "line": span.end_line,
+            "character": lines.col_to_encoding(span.end_line, span.end_col, encoding),
+        },
+    }
+
+
+def to_diagnostic_json(
+    finding: Finding, lines: SourceLines, encoding: str, lines_of: Any
+) -> dict[str, Any]:
+    """``to_diagnostic`` as the JSON the client receives, built directly: publishing the
+    whole workspace's diagnostics through lsprotocol's objects and cattrs takes several
+    times longer. A test checks both give the same JSON."""
+    rule = BY_CODE[finding.code]
+    diagnostic: dict[str, Any] = {
+        "range": _json_range(finding.span, lines, encoding),
+        "message": finding.message,
+        "severity": int(finding.severity),
+        "code": finding.code,
+        "codeDescription": {"href": rule.url},
+        "source": SOURCE,
+    }
+    if finding.related:
+        diagnostic["relatedInformation"] = [
+            {
+                "location": {
+                    "uri": path_to_uri(r.path),
+                    "range": _json_range(r.span, lines_of(r.path), encoding),
+                },
+                "message": r.message,
+            }
+            for r in finding.related
+        ]
+    if finding.fixes:
+        diagnostic["data"] = {"fixes": finding.fixes}
+    return diagnostic

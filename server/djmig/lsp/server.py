@@ -29,7 +29,14 @@ from djmig.analysis import Workspace
 from djmig.config import Config, load_pyproject, merge
 from djmig.keys import AppliedState, SourceLines
 from djmig.lsp import actions, database, navigation
-from djmig.lsp.convert import from_range, path_to_uri, same_lines, to_diagnostic, uri_to_path
+from djmig.lsp.convert import (
+    from_range,
+    path_to_uri,
+    same_lines,
+    to_diagnostic,
+    to_diagnostic_json,
+    uri_to_path,
+)
 from djmig.rules import Finding
 
 logger = logging.getLogger(__name__)
@@ -157,6 +164,13 @@ class DjmigServer(LanguageServer):
         self.db_reads.start_timer(workspace)
         if token is not None:
             self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
+        # Findings answered from the on-disk snapshot: parse the files now, off the event
+        # loop, so the first edit does not wait for it (and republish what differs).
+        if workspace.deferred:
+            await loop.run_in_executor(None, workspace.ensure_loaded)
+            if self.workspaces.get(root) is workspace:
+                self.refresh(workspace)
+        await loop.run_in_executor(None, workspace.save_cache)
 
     def open_documents(self, root: Path) -> dict[Path, str]:
         """The editor buffers of files under ``root``."""
@@ -201,26 +215,28 @@ class DjmigServer(LanguageServer):
             self.publish(uri)
 
     def publish(self, uri: str) -> None:
+        """``textDocument/publishDiagnostics`` of ``uri``, the message built as JSON
+        (``convert.to_diagnostic_json``): for a whole workspace, lsprotocol's objects and
+        cattrs took several times longer."""
         findings = self.current.get(uri, [])
         document = self.workspace.text_documents.get(uri)
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(
-                uri=uri,
-                version=document.version if document else None,
-                diagnostics=self.diagnostics(uri, findings),
-            )
+        params: dict[str, Any] = {"uri": uri, "diagnostics": []}
+        if findings:
+            lines = self.lines_of(findings[0].path)
+            params["diagnostics"] = [
+                to_diagnostic_json(f, lines, self.encoding, self.lines_of) for f in findings
+            ]
+        if document is not None and document.version is not None:
+            params["version"] = document.version
+        # A plain dict, not pygls' message object: cattrs would walk the whole payload again.
+        self.protocol._send_data(
+            {"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": params}
         )
 
     def lines_of(self, path: Path) -> SourceLines:
         workspace = self.workspace_for(path)
-        if workspace is not None:
-            key = workspace.files.get(path)
-            if key is not None and key in workspace.migrations:
-                return workspace.migrations[key].lines
-            source = workspace.source(path)
-            if source is not None:
-                return source.lines
-        return SourceLines("")
+        lines = workspace.lines_of(path) if workspace is not None else None
+        return lines if lines is not None else SourceLines("")
 
     def applied_for(self, workspace: Workspace) -> AppliedState | None:
         """The applied state of migrations, for hovers and graphs: None when the database
