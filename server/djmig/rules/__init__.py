@@ -10,6 +10,7 @@ from djmig.rules import (
     irreversible_run_python,
     irreversible_run_sql,
     missing_dependency,
+    model_changes_without_migration,
     multiple_leaf_nodes,
     not_null_on_existing_table,
     not_null_without_default,
@@ -33,6 +34,7 @@ RULES: tuple[Rule, ...] = (
     alter_to_not_null.RULE,
     backward_incompatible_operation.RULE,
     run_python_model_import.RULE,
+    model_changes_without_migration.RULE,
 )
 BY_CODE = {rule.code: rule for rule in RULES}
 
