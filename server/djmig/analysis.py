@@ -4,6 +4,11 @@
 unsaved editor text overlaying the disk) and the graph. ``update_file`` re-parses one
 file; the graph is rebuilt only when the file's graph facts changed; file rules run again
 only for re-parsed files. ``analyze_workspace`` is the one-shot form.
+
+Findings can also sit in the workspace apps' models modules (from per-app rules) and in
+the settings modules (from project-wide rules): those files are ``SourceFile``s, parsed on
+first use; an edit of one re-runs its app's rules (models) or the project-wide ones
+(settings), and re-discovers the project when the settings it is built from change.
 """
 
 from __future__ import annotations
@@ -22,11 +27,16 @@ from djmig.config import Config, load_pyproject
 from djmig.graph import MigrationGraph, build_graph, update_graph
 from djmig.index.discovery import WORKSPACE, Notice, Project, discover
 from djmig.index.migrations import MigrationFile, parse_migration_file
+from djmig.index.settings import read_settings
+from djmig.index.source import SourceFile, parse_source_file
 from djmig.keys import MigrationKey
 from djmig.rules import RULES, Context, Finding, Rule, Severity
 from djmig.state import StateEngine
 
 logger = logging.getLogger(__name__)
+
+#: Settings from which the project is discovered: a change re-discovers it.
+DISCOVERY_SETTINGS = ("INSTALLED_APPS", "MIGRATION_MODULES")
 
 Progress = Callable[[int, int], None]
 
@@ -53,7 +63,8 @@ class Analysis:
         return sorted((f for found in self.by_path.values() for f in found), key=Finding.sort_key)
 
     def paths(self) -> list[Path]:
-        """Every reported migration file (the workspace's own), findings or not."""
+        """Every reported migration file (the workspace's own), findings or not; models and
+        settings files are in ``by_path`` when they have findings."""
         return list(self.reported_paths)
 
     def findings_by_path(self) -> dict[Path, list[Finding]]:
@@ -62,16 +73,19 @@ class Analysis:
 
 
 class Workspace:
-    def __init__(self, root: Path, config: Config | None = None) -> None:
+    def __init__(
+        self, root: Path, config: Config | None = None, overlays: dict[Path, str] | None = None
+    ) -> None:
         self.root = root.resolve()
         self.config_errors: list[str] = []
         if config is None:
             config, self.config_errors = load_pyproject(self.root)
         self.config = config
-        self.project: Project = discover(self.root, config)
+        self.overlays: dict[Path, str] = overlays if overlays is not None else {}
+        self.project: Project = discover(self.root, config, self.overlays)
         self.files: dict[Path, MigrationKey] = {}
         self.migrations: dict[MigrationKey, MigrationFile] = {}
-        self.overlays: dict[Path, str] = {}
+        self.sources: dict[Path, SourceFile] = {}  # models and settings files, parsed on use
         self._file_findings: dict[MigrationKey, list[Finding]] = {}  # non-empty only
         self._stale: set[MigrationKey] = set()  # files whose file rules must run again
         self._reported: dict[Path, None] = {}  # ordered set
@@ -148,9 +162,10 @@ class Workspace:
         return MigrationKey(app.label, path.stem)
 
     def update_file(self, path: Path, text: str | None = None) -> bool:
-        """Re-read one migration file (``text``: the editor buffer, None: the disk).
+        """Re-read one migration, models or settings file (``text``: the editor buffer,
+        None: the disk).
 
-        Returns True when the file belongs to the graph. Deleted files leave the graph.
+        Returns True when the file is one djmig analyses. Deleted files leave the graph.
         """
         if text is None:
             self.overlays.pop(path, None)
@@ -158,7 +173,7 @@ class Workspace:
             self.overlays[path] = text
         key = self.key_for_path(path)
         if key is None:
-            return False
+            return self._update_source(path)
         old = self.migrations.get(key)
         if text is None and not path.is_file():
             if old is not None:
@@ -194,11 +209,61 @@ class Workspace:
         return True
 
     def reload(self) -> None:
-        """Rediscover the project (settings, apps) and re-read every file."""
-        overlays = dict(self.overlays)
-        self.__init__(self.root, self.config)  # type: ignore[misc]
-        self.overlays = overlays
+        """Rediscover the project (settings, apps) and re-read every file. The next
+        ``analyze()`` reports as changed every file whose findings differ from before."""
+        published = self._by_path
+        self.__init__(self.root, self.config, self.overlays)  # type: ignore[misc]
+        self._by_path = published
+        self._dirty.update(published)
         self.load()
+
+    # -- models and settings files ----------------------------------------------------------
+
+    def models_files(self, app_label: str) -> list[Path]:
+        """The files of a workspace app's models module."""
+        app = self.project.apps.get(app_label)
+        return app.models_files() if app is not None and app.origin == WORKSPACE else []
+
+    def tracks(self, path: Path) -> bool:
+        """Whether ``path`` is a migration, models or settings file that djmig analyses."""
+        return self.key_for_path(path) is not None or self._source_owner(path) is not None
+
+    def source(self, path: Path) -> SourceFile | None:
+        """A models or settings file of the workspace, parsed (editor buffer or disk)."""
+        found = self.sources.get(path)
+        if found is None and self._source_owner(path) is not None:
+            found = self.sources[path] = parse_source_file(path, self.overlays.get(path))
+        return found
+
+    def _source_owner(self, path: Path) -> str | None:
+        """The app label of a models file, ``""`` for a settings file, else None."""
+        if path in self.project.settings.files:
+            return ""
+        app = self.project.models_app(path)
+        return app.label if app is not None else None
+
+    def _update_source(self, path: Path) -> bool:
+        owner = self._source_owner(path)
+        if owner is None:
+            return False
+        self.sources.pop(path, None)
+        self._dirty.add(path)
+        if owner:
+            self._forget_app_findings(owner)
+            return True
+        old = self.project.settings
+        new = read_settings(old.path, old.module, self.overlays)
+        if new.complete != old.complete or any(
+            new.values.get(name) != old.values.get(name) for name in DISCOVERY_SETTINGS
+        ):
+            self.reload()
+            return True
+        self.project.settings = new
+        if new.values == old.values:
+            self._forget_graph_findings()  # only positions may have moved
+        else:
+            self._invalidate_graph()  # e.g. AUTH_USER_MODEL: swappable dependencies
+        return True
 
     def _invalidate_graph(self) -> None:
         self._graph = None
@@ -239,7 +304,7 @@ class Workspace:
         return self._state
 
     def _context(self) -> Context:
-        return Context(self.project, self.migrations, self.graph, self.state)
+        return Context(self.project, self.migrations, self.graph, self.state, self.source)
 
     def _enabled_rules(self, scope: str) -> Iterable[Rule]:
         for rule in RULES:
@@ -305,14 +370,22 @@ class Workspace:
     def _gather(self, path: Path) -> list[Finding]:
         """The reported findings of ``path``, from every kind of rule, sorted."""
         key = self.files.get(path)
-        migration = self.migrations.get(key) if key else None
-        if migration is None or path not in self._reported:
+        holder: MigrationFile | SourceFile | None
+        if key is not None:
+            holder = self.migrations.get(key) if path in self._reported else None
+            label: str | None = key.app_label
+            raw = list(self._file_findings.get(key, ()))
+        else:
+            label = self._source_owner(path)
+            holder = self.source(path) if self._reported_source(path) else None
+            raw = []
+        if holder is None:
             return []
-        raw = list(self._file_findings.get(migration.key, ()))
         raw += (self._graph_findings or {}).get(path, ())
-        raw += self._app_findings.get(migration.key.app_label, {}).get(path, ())
+        if label:
+            raw += self._app_findings.get(label, {}).get(path, ())
         return sorted(
-            (self._finalize(f) for f in raw if not migration.suppressed(f.span.start_line, f.code)),
+            (self._finalize(f) for f in raw if not holder.suppressed(f.span.start_line, f.code)),
             key=Finding.sort_key,
         )
 
@@ -350,6 +423,10 @@ class Workspace:
             and app.origin == WORKSPACE
             and not self.project.is_excluded(migration.path)
         )
+
+    def _reported_source(self, path: Path) -> bool:
+        """Models files of workspace apps and settings files inside the workspace."""
+        return path.is_relative_to(self.root) and not self.project.is_excluded(path)
 
     def _finalize(self, finding: Finding) -> Finding:
         level = self.config.severity.get(finding.code)

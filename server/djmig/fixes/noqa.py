@@ -13,7 +13,7 @@ import io
 import tokenize
 
 from djmig.fixes.edits import split_lines
-from djmig.index.migrations import NOQA
+from djmig.index.source import NOQA
 
 
 def _line_end(source: str, line: int) -> tuple[bool, tokenize.TokenInfo | None]:

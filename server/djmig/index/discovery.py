@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,7 +52,7 @@ class App:
 
     ``migrated`` is True when it has a migrations package, False when Django treats it as
     unmigrated, None when djmig cannot see it (an app outside the workspace and no
-    interpreter to find it in).
+    interpreter to find it in). ``package_dir`` is the app package's directory, when found.
     """
 
     label: str
@@ -61,6 +61,27 @@ class App:
     migrations_module: str | None = None
     migrations_dir: Path | None = None
     migrated: bool | None = None
+    package_dir: Path | None = None
+
+    def models_files(self) -> list[Path]:
+        """The app's models module: ``models.py``, or the files of a ``models/`` package."""
+        if self.package_dir is None:
+            return []
+        module = self.package_dir / "models.py"
+        if module.is_file():
+            return [module]
+        package = self.package_dir / "models"
+        if not (package / "__init__.py").is_file():
+            return []
+        return sorted(p for p in package.glob("*.py") if p.is_file())
+
+    def owns_models_file(self, path: Path) -> bool:
+        """Whether ``path`` is (or would be) a file of the app's models module."""
+        if self.package_dir is None or path.suffix != ".py":
+            return False
+        if path.parent == self.package_dir:
+            return path.name == "models.py"
+        return path.parent == self.package_dir / "models"
 
     def migration_files(self) -> dict[MigrationKey, Path]:
         """``pkgutil.iter_modules`` over the package: modules not starting with ``_``/``~``."""
@@ -101,6 +122,13 @@ class Project:
             return False
         return any(fnmatch.fnmatch(relative, pattern) for pattern in self.excluded)
 
+    def models_app(self, path: Path) -> App | None:
+        """The workspace app whose models module ``path`` belongs to."""
+        for app in self.apps.values():
+            if app.origin == WORKSPACE and app.owns_models_file(path):
+                return app
+        return None
+
     def app_for_dir(self, directory: Path) -> App | None:
         for app in self.apps.values():
             if app.migrations_dir == directory:
@@ -108,10 +136,11 @@ class Project:
         return None
 
 
-def discover(root: Path, config: Config) -> Project:
+def discover(root: Path, config: Config, overlays: Mapping[Path, str] | None = None) -> Project:
+    """The project at ``root``; ``overlays`` are unsaved editor buffers of settings files."""
     root = root.resolve()
     settings_path, module, source_roots = _find_settings(root, config)
-    settings = read_settings(settings_path, module)
+    settings = read_settings(settings_path, module, overlays)
     project = Project(root=root, settings=settings, source_roots=source_roots)
     project.excluded = list(config.exclude)
     project.notices.extend(Notice(None, e) for e in settings.errors)
@@ -388,9 +417,9 @@ def _resolve_installed_apps(project: Project, installed: list[str]) -> None:
                 label = entry.rpartition(".")[2]
                 project.apps.setdefault(label, App(label, entry, EXTERNAL))
             continue
-        name, label, _, certain = identity
+        name, label, package_dir, certain = identity
         closed = closed and certain
-        app = App(label=label, name=name, origin=origin)
+        app = App(label=label, name=name, origin=origin, package_dir=package_dir)
         project.apps[label] = app
         module = migration_modules.get(label, f"{name}.migrations")
         if module is None:
@@ -442,7 +471,7 @@ def _discover_workspace_apps(project: Project) -> None:
             )
             continue
         project.apps[label] = App(
-            label, name, WORKSPACE, f"{name}.migrations", directory, migrated=True
+            label, name, WORKSPACE, f"{name}.migrations", directory, True, package
         )
     for site in project.site_packages:
         for directory, entries in _walk_dirs(site, max_depth=4):
@@ -454,7 +483,15 @@ def _discover_workspace_apps(project: Project) -> None:
                 label = identity[1] if identity else name.rpartition(".")[2]
                 project.apps.setdefault(
                     label,
-                    App(label, name, SITE_PACKAGES, f"{name}.migrations", directory, True),
+                    App(
+                        label,
+                        name,
+                        SITE_PACKAGES,
+                        f"{name}.migrations",
+                        directory,
+                        True,
+                        directory.parent,
+                    ),
                 )
 
 

@@ -8,14 +8,12 @@ Values that are computed at import time are recorded as unknown, so rules can st
 from __future__ import annotations
 
 import ast
-import io
 import re
-import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from djmig.index.source import SourceError, read_source
+from djmig.index.source import SourceError, parse_noqa, read_source, suppressed
 from djmig.index.values import UNKNOWN, CallValue, Ref, dotted_name, evaluate
 from djmig.keys import MigrationKey, SourceLines, Span
 
@@ -28,9 +26,6 @@ _SWAPPABLE = {
     "django.db.migrations.swappable_dependency",
     "django.db.migrations.migration.swappable_dependency",
 }
-NOQA = re.compile(
-    r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:[,\s]+[A-Za-z]+[0-9]+)*))?", re.IGNORECASE
-)
 
 
 @dataclass
@@ -131,33 +126,7 @@ class MigrationFile:
         )
 
     def suppressed(self, line: int, code: str) -> bool:
-        if line not in self.noqa:
-            return False
-        codes = self.noqa[line]
-        return codes is None or code in codes
-
-
-def parse_noqa(text: str) -> dict[int, frozenset[str] | None]:
-    """``# noqa`` / ``# noqa: DM201, DM202`` comments by 0-based line (None: all codes)."""
-    result: dict[int, frozenset[str] | None] = {}
-    if "noqa" not in text.lower():
-        return result
-    try:
-        comments = [
-            (token.start[0] - 1, token.string)
-            for token in tokenize.generate_tokens(io.StringIO(text).readline)
-            if token.type == tokenize.COMMENT
-        ]
-    except (tokenize.TokenError, SyntaxError):
-        return result
-    for number, comment in comments:
-        match = NOQA.match(comment)
-        if match:
-            codes = match.group("codes")
-            result[number] = (
-                frozenset(c.upper() for c in re.split(r"[,\s]+", codes) if c) if codes else None
-            )
-    return result
+        return suppressed(self.noqa, line, code)
 
 
 # An import line naming ``models`` other than ``from django.db import migrations, models``:

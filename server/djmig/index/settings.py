@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import logging
 import os.path
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
@@ -30,7 +31,8 @@ _MUTATORS = {"append", "extend", "insert", "remove", "update", "pop", "clear", "
 
 @dataclass
 class Settings:
-    """What is known of the settings; ``path`` is None when no settings module was found."""
+    """What is known of the settings; ``path`` is None when no settings module was found.
+    ``files`` are the modules read (``path`` and what it star-imports), in reading order."""
 
     path: Path | None = None
     module: str | None = None
@@ -38,6 +40,7 @@ class Settings:
     spans: dict[str, tuple[Path, Span]] = field(default_factory=dict)
     complete: bool = False
     errors: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
 
     def get(self, name: str) -> Any:
         """The value of setting ``name``, Django's default when certainly unset, else UNKNOWN."""
@@ -56,8 +59,9 @@ class Settings:
 
 
 class _Reader:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, overlays: Mapping[Path, str]) -> None:
         self.settings = settings
+        self.overlays = overlays
         self.visited: set[Path] = set()
 
     def read_module(self, path: Path, names: dict[str, Any]) -> bool:
@@ -66,8 +70,11 @@ class _Reader:
         if real in self.visited:
             return False
         self.visited.add(real)
+        self.settings.files.append(path)
         try:
-            text = read_source(path)
+            text = self.overlays.get(path)
+            if text is None:
+                text = read_source(path)
             tree = ast.parse(text, filename=str(path))
         except (SourceError, SyntaxError, ValueError) as exc:
             self.settings.errors.append(f"{path}: cannot read settings: {exc}")
@@ -282,12 +289,15 @@ def _eval_special(node: ast.AST, names: dict[str, Any], path: Path, hook: Any) -
     return NotImplemented
 
 
-def read_settings(path: Path | None, module: str | None = None) -> Settings:
+def read_settings(
+    path: Path | None, module: str | None = None, overlays: Mapping[Path, str] | None = None
+) -> Settings:
+    """Read the settings module at ``path``; ``overlays``: unsaved editor buffers by path."""
     settings = Settings(path=path, module=module)
     if path is None:
         return settings
     names: dict[str, Any] = {}
-    settings.complete = _Reader(settings).read_module(path, names)
+    settings.complete = _Reader(settings, overlays or {}).read_module(path, names)
     settings.values = {
         k: _plain(v) for k, v in names.items() if k.isupper() and not isinstance(v, Ref)
     }

@@ -1,12 +1,19 @@
-"""Reading Python source files the way the interpreter would (PEP 263 encodings)."""
+"""Reading Python source files the way the interpreter would (PEP 263 encodings), and the
+parsed form of the workspace files that are not migrations but carry findings (models,
+settings): ``SourceFile``."""
 
 from __future__ import annotations
 
+import ast
 import io
 import os
+import re
 import stat
 import tokenize
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from djmig.keys import SourceLines
 
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
 
@@ -57,3 +64,73 @@ def read_source(path: Path) -> str:
     finally:
         os.close(fd)
     return decode_source(b"".join(chunks))
+
+
+NOQA = re.compile(
+    r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:[,\s]+[A-Za-z]+[0-9]+)*))?", re.IGNORECASE
+)
+
+Noqa = dict[int, frozenset[str] | None]
+
+
+def parse_noqa(text: str) -> Noqa:
+    """``# noqa`` / ``# noqa: DM201, DM202`` comments by 0-based line (None: all codes)."""
+    result: Noqa = {}
+    if "noqa" not in text.lower():
+        return result
+    try:
+        comments = [
+            (token.start[0] - 1, token.string)
+            for token in tokenize.generate_tokens(io.StringIO(text).readline)
+            if token.type == tokenize.COMMENT
+        ]
+    except (tokenize.TokenError, SyntaxError):
+        return result
+    for number, comment in comments:
+        match = NOQA.match(comment)
+        if match:
+            codes = match.group("codes")
+            result[number] = (
+                frozenset(c.upper() for c in re.split(r"[,\s]+", codes) if c) if codes else None
+            )
+    return result
+
+
+def suppressed(noqa: Noqa, line: int, code: str) -> bool:
+    if line not in noqa:
+        return False
+    codes = noqa[line]
+    return codes is None or code in codes
+
+
+@dataclass
+class SourceFile:
+    """A workspace Python file that is not a migration: an app's models module, a settings
+    module. ``tree`` is None when it cannot be read or parsed (``error`` says why)."""
+
+    path: Path
+    text: str = ""
+    tree: ast.Module | None = None
+    error: str | None = None
+    lines: SourceLines = field(default_factory=lambda: SourceLines(""))
+    noqa: Noqa = field(default_factory=dict)
+
+    def suppressed(self, line: int, code: str) -> bool:
+        return suppressed(self.noqa, line, code)
+
+
+def parse_source_file(path: Path, text: str | None = None) -> SourceFile:
+    """Parse the file at ``path`` (or ``text``, an editor's unsaved buffer)."""
+    if text is None:
+        try:
+            text = read_source(path)
+        except SourceError as exc:
+            return SourceFile(path, error=str(exc))
+    source = SourceFile(path, text, lines=SourceLines(text), noqa=parse_noqa(text))
+    try:
+        source.tree = ast.parse(text, filename=str(path))
+    except SyntaxError as exc:
+        source.error = f"SyntaxError: {exc.msg} (line {exc.lineno})"
+    except (ValueError, RecursionError, MemoryError) as exc:
+        source.error = f"cannot parse: {type(exc).__name__}"
+    return source

@@ -1,8 +1,9 @@
 """pygls wiring: every handler converts positions, calls the engine, converts results.
 
-Diagnostics are pushed (``publishDiagnostics``) for every migration file of every
-workspace folder, unless the client pulls both document and workspace diagnostics, in
-which case they are served by pull only (VS Code shows both collections otherwise).
+Diagnostics are pushed (``publishDiagnostics``) for every migration, models and settings
+file of every workspace folder, unless the client pulls both document and workspace
+diagnostics, in which case they are served by pull only (VS Code shows both collections
+otherwise).
 Only files whose findings changed are republished.
 """
 
@@ -199,6 +200,9 @@ class DjmigServer(LanguageServer):
             key = workspace.files.get(path)
             if key is not None and key in workspace.migrations:
                 return workspace.migrations[key].lines
+            source = workspace.source(path)
+            if source is not None:
+                return source.lines
         return SourceLines("")
 
     def diagnostics(self, uri: str, findings: list[Finding]) -> list[types.Diagnostic]:
@@ -353,7 +357,11 @@ async def did_save(ls: DjmigServer, params: types.DidSaveTextDocumentParams) -> 
 
 
 def _needs_reload(workspace: Workspace, path: Path) -> bool:
-    if path.name in _RELOAD_NAMES and workspace.key_for_path(path) is None:
+    """Files the project is discovered from; migrations, models and settings modules are
+    updated in place instead (``Workspace.update_file``)."""
+    if workspace.tracks(path):
+        return False
+    if path.name in _RELOAD_NAMES:
         return True
     settings = workspace.project.settings.path
     return settings is not None and path.parent == settings.parent

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from djmig.graph import MigrationGraph
     from djmig.index.discovery import Project
     from djmig.index.migrations import MigrationFile
+    from djmig.index.source import SourceFile
     from djmig.keys import MigrationKey
 
 DOCS_URL = "https://github.com/djmig/djmig/blob/main/docs/rules.md#{code}-{name}"
@@ -57,18 +58,24 @@ class Finding:
 @dataclass
 class Context:
     """What project-wide and per-app rules see. ``state`` (the model states along the
-    graph) is built on first use unless a cached engine is given."""
+    graph) is built on first use unless a cached engine is given; ``sources`` parses the
+    workspace's models and settings files (``Workspace.source``)."""
 
     project: Project
     migrations: Mapping[MigrationKey, MigrationFile]
     graph: MigrationGraph
     state_engine: StateEngine | None = field(default=None, repr=False)
+    sources: Callable[[Path], SourceFile | None] = field(default=lambda path: None, repr=False)
 
     @property
     def state(self) -> StateEngine:
         if self.state_engine is None:
             self.state_engine = StateEngine(self.project, self.migrations, self.graph)
         return self.state_engine
+
+    def source(self, path: Path) -> SourceFile | None:
+        """A models or settings file of the workspace, parsed; None for any other file."""
+        return self.sources(path)
 
 
 FileCheck = Callable[["MigrationFile"], Iterator[Finding]]
