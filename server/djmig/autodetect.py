@@ -184,8 +184,13 @@ def _constraint(path: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
             kwargs[key] = tuple(kwargs[key])
             if not kwargs[key]:
                 del kwargs[key]
-    for key, default in (("condition", None), ("deferrable", None), ("nulls_distinct", None),
-                         ("violation_error_code", None), ("violation_error_message", None)):  # fmt: skip
+    for key, default in (
+        ("condition", None),
+        ("deferrable", None),
+        ("nulls_distinct", None),
+        ("violation_error_code", None),
+        ("violation_error_message", None),
+    ):
         if key in kwargs and kwargs[key] is default:
             del kwargs[key]
     return Deconstructed(path, (), tuple(sorted(kwargs.items())))
@@ -294,15 +299,31 @@ _CLASS_KEYWORDS: dict[str, dict[str, Any]] = {
     "ManyToManyField": {"db_table": None, "db_constraint": True, **_RELATED},
 }  # fmt: skip
 _PLAIN = (
-    "AutoField", "BigAutoField", "SmallAutoField", "BigIntegerField", "BooleanField",
-    "DurationField", "FloatField", "IntegerField", "PositiveBigIntegerField",
-    "PositiveIntegerField", "PositiveSmallIntegerField", "SmallIntegerField", "UUIDField",
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+    "BigIntegerField",
+    "BooleanField",
+    "DurationField",
+    "FloatField",
+    "IntegerField",
+    "PositiveBigIntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+    "UUIDField",
     "BinaryField",
-)  # fmt: skip
+)
 for _name in _PLAIN:
     _CLASS_KEYWORDS[_name] = {}
-_MAX_LENGTH = {"SlugField": 50, "URLField": 200, "FileField": 100, "ImageField": 100,
-               "FilePathField": 100, "EmailField": 254}  # fmt: skip
+_MAX_LENGTH = {
+    "SlugField": 50,
+    "URLField": 200,
+    "FileField": 100,
+    "ImageField": 100,
+    "FilePathField": 100,
+    "EmailField": 254,
+}
 _RELATIONS = ("ForeignKey", "OneToOneField", "ManyToManyField")
 _TIME = ("DateField", "DateTimeField", "TimeField")
 
@@ -375,7 +396,9 @@ def _no_classes(qualname: str) -> str | None:
     return None
 
 
-def deconstruct_field(fstate: FieldState, relations: Relations, local: str | None = None) -> FieldDecon | None:
+def deconstruct_field(
+    fstate: FieldState, relations: Relations, local: str | None = None
+) -> FieldDecon | None:
     """``Field.deconstruct()`` of a field as written; None when it cannot be known."""
     value = fstate.value
     klass = field_class(fstate.qualname)
@@ -389,7 +412,13 @@ def deconstruct_field(fstate: FieldState, relations: Relations, local: str | Non
     scope = Scope(fstate.imports, local)
     kwargs = dict(value.kwargs)
     args = list(value.args)
-    positional = ("to", "on_delete") if name in _RELATIONS[:2] else ("to",) if name in _RELATIONS else ("verbose_name",)
+    positional = (
+        ("to", "on_delete")
+        if name in _RELATIONS[:2]
+        else ("to",)
+        if name in _RELATIONS
+        else ("verbose_name",)
+    )
     if len(args) > len(positional):
         return None
     for keyword, arg in zip(positional, args):
@@ -398,8 +427,10 @@ def deconstruct_field(fstate: FieldState, relations: Relations, local: str | Non
         kwargs[keyword] = arg
     related = setting = None
     if name in _RELATIONS:
-        if "to" not in kwargs or any(k in kwargs for k in ("to_field", "through", "swappable",
-                                                             "symmetrical", "through_fields")):  # fmt: skip
+        if "to" not in kwargs or any(
+            k in kwargs
+            for k in ("to_field", "through", "swappable", "symmetrical", "through_fields")
+        ):
             return None
         target = relations.target(kwargs.pop("to"), scope)
         if target is None:
@@ -618,7 +649,9 @@ def detect_changes(
     kinds_old = {k: _kind_of(m) for k, m in old.items()}
     kinds_new = {k: _kind_of(m) for k, m in new.items()}
     result = AppChanges(app_label, initial=not old_models)
-    created = sorted(k for k in new if k not in old_models and kinds_new[k] in ("model", "unmanaged"))
+    created = sorted(
+        k for k in new if k not in old_models and kinds_new[k] in ("model", "unmanaged")
+    )
     deleted = (
         sorted(k for k in old if k not in new_models and kinds_old[k] in ("model", "unmanaged"))
         if new_complete
@@ -643,18 +676,40 @@ def detect_changes(
             out.append(change)
     for key in deleted:
         name = old[key].name
-        out.append(Change("DeleteModel", key, f"Delete model {name}", f"delete_{key}",
-                          (None, None), f"migrations.DeleteModel(\n    name={name!r},\n)"))  # fmt: skip
+        out.append(
+            Change(
+                "DeleteModel",
+                key,
+                f"Delete model {name}",
+                f"delete_{key}",
+                (None, None),
+                f"migrations.DeleteModel(\n    name={name!r},\n)",
+            )
+        )
     for key in deleted_proxies:
         name = old[key].name
-        out.append(Change("DeleteModel", key, f"Delete model {name}", f"delete_{key}",
-                          (None, None), f"migrations.DeleteModel(\n    name={name!r},\n)"))  # fmt: skip
+        out.append(
+            Change(
+                "DeleteModel",
+                key,
+                f"Delete model {name}",
+                f"delete_{key}",
+                (None, None),
+                f"migrations.DeleteModel(\n    name={name!r},\n)",
+            )
+        )
     for key in created_proxies:
         change = _create_proxy(sides_new[key])
         if change is not None:
             out.append(change)
-    kept = sorted(k for k in old if k in new and kinds_old[k] and kinds_new[k]
-                  and (kinds_old[k] == "proxy") == (kinds_new[k] == "proxy"))  # fmt: skip
+    kept = sorted(
+        k
+        for k in old
+        if k in new
+        and kinds_old[k]
+        and kinds_new[k]
+        and (kinds_old[k] == "proxy") == (kinds_new[k] == "proxy")
+    )
     concrete = [k for k in kept if kinds_old[k] == "model" and kinds_new[k] == "model"]
     late: list[Change] = []
     for key in kept:
@@ -675,11 +730,17 @@ def detect_changes(
     for key in concrete:
         for old_name, new_name in indexes[key][2]:
             model = sides_new[key].state.name
-            out.append(Change("RenameIndex", key, f"Rename index {old_name} on {model} to "
-                              f"{new_name}", f"rename_{old_name.lower()}_{new_name.lower()}",
-                              (new[key].name, None),
-                              f"migrations.RenameIndex(\n    model_name={key!r},\n"
-                              f"    new_name={new_name!r},\n    old_name={old_name!r},\n)"))  # fmt: skip
+            out.append(
+                Change(
+                    "RenameIndex",
+                    key,
+                    f"Rename index {old_name} on {model} to {new_name}",
+                    f"rename_{old_name.lower()}_{new_name.lower()}",
+                    (new[key].name, None),
+                    f"migrations.RenameIndex(\n    model_name={key!r},\n"
+                    f"    new_name={new_name!r},\n    old_name={old_name!r},\n)",
+                )
+            )
     together = {k: _altered_together(sides_old[k], sides_new[k]) for k in concrete}
     for key in concrete:
         entry = together[key]
@@ -773,7 +834,9 @@ class Writer:
                 return "set()"
             return "{" + ", ".join(sorted(self.value(v) for v in value)) + "}"
         if isinstance(value, dict):
-            return "{" + ", ".join(f"{self.value(k)}: {self.value(v)}" for k, v in value.items()) + "}"
+            return (
+                "{" + ", ".join(f"{self.value(k)}: {self.value(v)}" for k, v in value.items()) + "}"
+            )
         return repr(value)
 
     def call(self, path: str, args: list[Any], kwargs: Mapping[str, Any]) -> str:
@@ -852,7 +915,9 @@ def _create_model(side: _Side, inherited: frozenset[str]) -> Change | None:
         if any(is_unknown(i) for i in items):
             renderable = False
         elif items:
-            rendered_options.append(f"        {option!r}: [{', '.join(writer.value(i) for i in items)}],")
+            rendered_options.append(
+                f"        {option!r}: [{', '.join(writer.value(i) for i in items)}],"
+            )
     if together:
         normalized = _normalize_together(canonical(together, Scope(None, side.local)))
         if normalized is None:
@@ -862,17 +927,25 @@ def _create_model(side: _Side, inherited: frozenset[str]) -> Change | None:
     source = None
     if renderable:
         writer.imports.add("from django.db import models")
-        lines = [f"migrations.CreateModel(", f"    name={state.name!r},", "    fields=["]
-        lines += [line[4:] for line in fields]
+        lines = ["migrations.CreateModel(", f"    name={state.name!r},", "    fields=["]
+        lines += fields
         lines.append("    ],")
         if rendered_options:
             lines.append("    options={")
-            lines += [line[4:] for line in rendered_options]
+            lines += rendered_options
             lines.append("    },")
         lines.append(")")
         source = "\n".join(lines)
-    return Change("CreateModel", key, f"Create model {state.name}", key, (state.name, None),
-                  source, frozenset(writer.imports), frozenset(depends))  # fmt: skip
+    return Change(
+        "CreateModel",
+        key,
+        f"Create model {state.name}",
+        key,
+        (state.name, None),
+        source,
+        frozenset(writer.imports),
+        frozenset(depends),
+    )
 
 
 def _create_proxy(side: _Side) -> Change | None:
@@ -881,9 +954,16 @@ def _create_proxy(side: _Side) -> Change | None:
     bases = [b for b in state.bases if isinstance(b, str)]
     source = None
     writer = Writer()
-    options = {k: canonical(v, Scope(None, side.local)) for k, v in state.options.items()
-               if k not in ("indexes", "constraints") or v}  # fmt: skip
-    if len(bases) == len(state.bases) and bases and not any(is_unknown(v) for v in options.values()):
+    options = {
+        k: canonical(v, Scope(None, side.local))
+        for k, v in state.options.items()
+        if k not in ("indexes", "constraints") or v
+    }
+    if (
+        len(bases) == len(state.bases)
+        and bases
+        and not any(is_unknown(v) for v in options.values())
+    ):
         rendered = "".join(f"        {k!r}: {writer.value(v)},\n" for k, v in options.items())
         source = (
             f"migrations.CreateModel(\n    name={state.name!r},\n    fields=[\n    ],\n"
@@ -891,8 +971,15 @@ def _create_proxy(side: _Side) -> Change | None:
             f"    }},\n    bases=({', '.join(repr(b) for b in bases)},),\n)"
         )
         source = source.replace("options={\n        ", "options={\n        ")
-    return Change("CreateModel", key, f"Create proxy model {state.name}", key,
-                  (state.name, None), source, frozenset(writer.imports))  # fmt: skip
+    return Change(
+        "CreateModel",
+        key,
+        f"Create proxy model {state.name}",
+        key,
+        (state.name, None),
+        source,
+        frozenset(writer.imports),
+    )
 
 
 def _altered_options(old: _Side, new: _Side) -> list[Change]:
@@ -905,19 +992,28 @@ def _altered_options(old: _Side, new: _Side) -> list[Change]:
         return []
     writer = Writer()
     name = new.state.name
-    rendered = "".join(f"        {k!r}: {writer.value(v)},\n" for k, v in sorted(new_options.items()))
-    source = f"migrations.AlterModelOptions(\n    name={name.lower()!r},\n    options={{\n{rendered}    }},\n)"
-    if not new_options:
-        source = f"migrations.AlterModelOptions(\n    name={name.lower()!r},\n    options={{}},\n)"
-    return [Change("AlterModelOptions", name.lower(), f"Change Meta options on {name.lower()}",
-                   f"alter_{name.lower()}_options", (name, None), source,
-                   frozenset(writer.imports))]  # fmt: skip
+    rendered = "".join(
+        f"        {k!r}: {writer.value(v)},\n" for k, v in sorted(new_options.items())
+    )
+    body = f"{{\n{rendered}    }}" if new_options else "{}"
+    source = f"migrations.AlterModelOptions(\n    name={name.lower()!r},\n    options={body},\n)"
+    return [
+        Change(
+            "AlterModelOptions",
+            name.lower(),
+            f"Change Meta options on {name.lower()}",
+            f"alter_{name.lower()}_options",
+            (name, None),
+            source,
+            frozenset(writer.imports),
+        )
+    ]
 
 
 def _managers(side: _Side, models_side: bool) -> Any:
     """``ModelState.managers`` as ``(name, class path, args, kwargs)``; for the models, as
     ``ModelState.from_model`` keeps them (plain managers only as the default's shim)."""
-    scope = Scope(side.state.fields and next(iter(side.state.fields.values())).imports, side.local)
+    scope = Scope(None, side.local)
     out = []
     for entry in side.state.managers:
         if not isinstance(entry, tuple) or len(entry) != 2:
@@ -960,13 +1056,21 @@ def _altered_managers(old: _Side, new: _Side) -> list[Change]:
         return []
     name = new.state.name.lower()
     writer = Writer()
-    rendered = "".join(
-        f"        ({n!r}, {writer.call(p, a, k)}),\n" for n, p, a, k in new_managers
+    rendered = "".join(f"        ({n!r}, {writer.call(p, a, k)}),\n" for n, p, a, k in new_managers)
+    source = (
+        f"migrations.AlterModelManagers(\n    name={name!r},\n    managers=[\n{rendered}    ],\n)"
     )
-    source = f"migrations.AlterModelManagers(\n    name={name!r},\n    managers=[\n{rendered}    ],\n)"
-    return [Change("AlterModelManagers", name, f"Change managers on {name}",
-                   f"alter_{name}_managers", (new.state.name, None), source,
-                   frozenset(writer.imports))]  # fmt: skip
+    return [
+        Change(
+            "AlterModelManagers",
+            name,
+            f"Change managers on {name}",
+            f"alter_{name}_managers",
+            (new.state.name, None),
+            source,
+            frozenset(writer.imports),
+        )
+    ]
 
 
 def _altered_table_comment(old: _Side, new: _Side) -> list[Change]:
@@ -974,9 +1078,19 @@ def _altered_table_comment(old: _Side, new: _Side) -> list[Change]:
     if same(before, after) is not False:
         return []
     name = new.state.name.lower()
-    source = f"migrations.AlterModelTableComment(\n    name={name!r},\n    table_comment={after!r},\n)"
-    return [Change("AlterModelTableComment", name, f"Alter {name} table comment",
-                   f"alter_{name}_table_comment", (new.state.name, None), source)]  # fmt: skip
+    source = (
+        f"migrations.AlterModelTableComment(\n    name={name!r},\n    table_comment={after!r},\n)"
+    )
+    return [
+        Change(
+            "AlterModelTableComment",
+            name,
+            f"Alter {name} table comment",
+            f"alter_{name}_table_comment",
+            (new.state.name, None),
+            source,
+        )
+    ]
 
 
 def _altered_db_table(old: _Side, new: _Side) -> Change | None:
@@ -986,8 +1100,14 @@ def _altered_db_table(old: _Side, new: _Side) -> Change | None:
     name = new.state.name.lower()
     table = after if after is not None else "(default)"
     source = f"migrations.AlterModelTable(\n    name={name!r},\n    table={after!r},\n)"
-    return Change("AlterModelTable", name, f"Rename table for {name} to {table}",
-                  f"alter_{name}_table", (new.state.name, None), source)  # fmt: skip
+    return Change(
+        "AlterModelTable",
+        name,
+        f"Rename table for {name} to {table}",
+        f"alter_{name}_table",
+        (new.state.name, None),
+        source,
+    )
 
 
 def _altered_collection(
@@ -1035,12 +1155,19 @@ def _remove_object(side: _Side, what: str, item: Deconstructed) -> Change:
     name = item.kw["name"]
     operation = "RemoveIndex" if what == "index" else "RemoveConstraint"
     description = (
-        f"Remove index {name} from {model}" if what == "index"
+        f"Remove index {name} from {model}"
+        if what == "index"
         else f"Remove constraint {name} from model {model}"
-    )  # fmt: skip
+    )
     source = f"migrations.{operation}(\n    model_name={model!r},\n    name={name!r},\n)"
-    return Change(operation, model, description, f"remove_{model}_{name.lower()}",
-                  (side.state.name, None), source)  # fmt: skip
+    return Change(
+        operation,
+        model,
+        description,
+        f"remove_{model}_{name.lower()}",
+        (side.state.name, None),
+        source,
+    )
 
 
 def _add_object(side: _Side, what: str, item: Deconstructed) -> Change:
@@ -1058,11 +1185,17 @@ def _add_object(side: _Side, what: str, item: Deconstructed) -> Change:
     else:
         description = f"Create constraint {name} on model {model}"
     source = (
-        f"migrations.{operation}(\n    model_name={model!r},\n"
-        f"    {what}={writer.value(item)},\n)"
+        f"migrations.{operation}(\n    model_name={model!r},\n    {what}={writer.value(item)},\n)"
     )
-    return Change(operation, model, description, f"{model}_{name.lower()}",
-                  (side.state.name, None), source, frozenset(writer.imports))  # fmt: skip
+    return Change(
+        operation,
+        model,
+        description,
+        f"{model}_{name.lower()}",
+        (side.state.name, None),
+        source,
+        frozenset(writer.imports),
+    )
 
 
 def _normalize_together(value: Any) -> set[tuple[Any, ...]] | None:
@@ -1094,16 +1227,27 @@ def _alter_together(side: _Side, value: set[tuple[Any, ...]]) -> Change:
         f"migrations.AlterUniqueTogether(\n    name={model!r},\n"
         f"    unique_together={writer.value(value)},\n)"
     )
-    return Change("AlterUniqueTogether", model,
-                  f"Alter unique_together for {model} ({len(value)} constraint(s))",
-                  f"alter_{model}_unique_together", (side.state.name, None), source)  # fmt: skip
+    return Change(
+        "AlterUniqueTogether",
+        model,
+        f"Alter unique_together for {model} ({len(value)} constraint(s))",
+        f"alter_{model}_unique_together",
+        (side.state.name, None),
+        source,
+    )
 
 
 def _remove_field(side: _Side, name: str) -> Change:
     model = side.state.name.lower()
     source = f"migrations.RemoveField(\n    model_name={model!r},\n    name={name!r},\n)"
-    return Change("RemoveField", model, f"Remove field {name} from {model}",
-                  f"remove_{model}_{name.lower()}", (side.state.name, None), source)  # fmt: skip
+    return Change(
+        "RemoveField",
+        model,
+        f"Remove field {name} from {model}",
+        f"remove_{model}_{name.lower()}",
+        (side.state.name, None),
+        source,
+    )
 
 
 def _add_field(side: _Side, name: str) -> Change | None:
@@ -1136,7 +1280,11 @@ def _needs_default(decon: FieldDecon) -> bool:
     return not preserve_default
 
 
-_EMPTY_STRINGS = {n for n in _CLASS_KEYWORDS if (c := field_class(f"django.db.models.{n}")) and c.empty_strings_allowed}
+_EMPTY_STRINGS = {
+    n
+    for n in _CLASS_KEYWORDS
+    if (c := field_class(f"django.db.models.{n}")) and c.empty_strings_allowed
+}
 
 
 def _altered_field(old: _Side, new: _Side, name: str) -> list[Change]:
@@ -1157,9 +1305,18 @@ def _altered_field(old: _Side, new: _Side, name: str) -> list[Change]:
             f"migrations.AlterField(\n    model_name={model!r},\n    name={name!r},\n"
             f"    field={source},\n)"
         )
-    return [Change("AlterField", model, f"Alter field {name} on {model}",
-                   f"alter_{model}_{name.lower()}", (new.state.name, name), source, imports,
-                   _dependencies(after, new.state.app_label))]  # fmt: skip
+    return [
+        Change(
+            "AlterField",
+            model,
+            f"Alter field {name} on {model}",
+            f"alter_{model}_{name.lower()}",
+            (new.state.name, name),
+            source,
+            imports,
+            _dependencies(after, new.state.app_label),
+        )
+    ]
 
 
 # -- naming ---------------------------------------------------------------------------------
@@ -1183,7 +1340,9 @@ def suggest_name(changes: AppChanges, timestamp: str) -> str:
     return name
 
 
-def migration_name(changes: AppChanges, leaf: str | None, timestamp: str, parse_number: Callable[[str], int | None]) -> str:
+def migration_name(
+    changes: AppChanges, leaf: str | None, timestamp: str, parse_number: Callable[[str], int | None]
+) -> str:
     """``MigrationAutodetector.arrange_for_graph``: the number after the app's leaf."""
     number = 1 if leaf is None else (parse_number(leaf) or 0) + 1
     suffix = "initial" if leaf is None else suggest_name(changes, timestamp)[:100]

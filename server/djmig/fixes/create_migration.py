@@ -119,11 +119,21 @@ def fix_data(
     if not not_null:
         imports = {i for c in changes.changes for i in c.imports}
         content = render_migration(
-            header, [c.source or "" for c in changes.changes], imports, dependencies,
-            swappable, changes.initial,
-        )  # fmt: skip
-        return [{"fix": "create-migration", "app_label": app_label,
-                 "files": [[f"{name}.py", content]], "title": f"Create migration {name}"}]  # fmt: skip
+            header,
+            [c.source or "" for c in changes.changes],
+            imports,
+            dependencies,
+            swappable,
+            changes.initial,
+        )
+        return [
+            {
+                "fix": "create-migration",
+                "app_label": app_label,
+                "files": [[f"{name}.py", content]],
+                "title": f"Create migration {name}",
+            }
+        ]
     if len(not_null) != 1:
         return []
     return _split(header, app_label, changes, not_null[0], dependencies, swappable, name)
@@ -171,9 +181,13 @@ def _split(
     )
     alter_op = source.replace("migrations.AddField(", "migrations.AlterField(", 1)
     alter = render_migration(
-        header, [alter_op], set(added.imports), [MigrationKey(app_label, backfill_name)],
-        False, False,
-    )  # fmt: skip
+        header,
+        [alter_op],
+        set(added.imports),
+        [MigrationKey(app_label, backfill_name)],
+        False,
+        False,
+    )
     files = [[f"{name}.py", first], [f"{backfill_name}.py", backfill], [f"{alter_name}.py", alter]]
     title = "Create migrations: nullable + backfill + NOT NULL"
     return [{"fix": "create-migration", "app_label": app_label, "files": files, "title": title}]

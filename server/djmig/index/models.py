@@ -37,13 +37,37 @@ PRIVATE_FIELDS = {
     "django.contrib.contenttypes.fields.GenericForeignKey",
     "django.contrib.contenttypes.fields.GenericRelation",
 }
-META_OPTIONS = frozenset({
-    "verbose_name", "verbose_name_plural", "db_table", "db_table_comment", "ordering",
-    "unique_together", "permissions", "get_latest_by", "order_with_respect_to", "app_label",
-    "db_tablespace", "abstract", "managed", "proxy", "swappable", "auto_created", "apps",
-    "default_permissions", "select_on_save", "default_related_name", "required_db_features",
-    "required_db_vendor", "base_manager_name", "default_manager_name", "indexes", "constraints",
-})  # fmt: skip  (``django.db.models.options.DEFAULT_NAMES``)
+#: ``django.db.models.options.DEFAULT_NAMES``.
+META_OPTIONS = frozenset(
+    {
+        "verbose_name",
+        "verbose_name_plural",
+        "db_table",
+        "db_table_comment",
+        "ordering",
+        "unique_together",
+        "permissions",
+        "get_latest_by",
+        "order_with_respect_to",
+        "app_label",
+        "db_tablespace",
+        "abstract",
+        "managed",
+        "proxy",
+        "swappable",
+        "auto_created",
+        "apps",
+        "default_permissions",
+        "select_on_save",
+        "default_related_name",
+        "required_db_features",
+        "required_db_vendor",
+        "base_manager_name",
+        "default_manager_name",
+        "indexes",
+        "constraints",
+    }
+)
 _LAZY_TEXT = {
     "django.utils.translation.gettext_lazy",
     "django.utils.translation.gettext",
@@ -191,9 +215,14 @@ def parse_models(
         options.setdefault("constraints", [])
         fields = {fname: fstate for fname, (fstate, _) in resolved.fields.items()}
         state = ModelState(
-            app_label, name, fields, options, resolved.bases, tuple(resolved.managers),
+            app_label,
+            name,
+            fields,
+            options,
+            resolved.bases,
+            tuple(resolved.managers),
             uncertain=uncertain is not None,
-        )  # fmt: skip
+        )
         facts.models[name.lower()] = ParsedModel(
             state,
             cls.source.path,
@@ -303,11 +332,28 @@ def _absolute(stmt: ast.ImportFrom, package: str) -> str | None:
 def _only_imports(stmt: ast.If | ast.Try) -> bool:
     """``if TYPE_CHECKING:`` / ``try: import x except ImportError:`` blocks."""
     return all(
-        isinstance(node, (ast.Import, ast.ImportFrom, ast.Pass, ast.If, ast.Try, ast.Name,
-                          ast.Attribute, ast.Load, ast.ExceptHandler, ast.alias, ast.Compare,
-                          ast.Constant, ast.expr_context, ast.cmpop, ast.Tuple))
+        isinstance(
+            node,
+            (
+                ast.Import,
+                ast.ImportFrom,
+                ast.Pass,
+                ast.If,
+                ast.Try,
+                ast.Name,
+                ast.Attribute,
+                ast.Load,
+                ast.ExceptHandler,
+                ast.alias,
+                ast.Compare,
+                ast.Constant,
+                ast.expr_context,
+                ast.cmpop,
+                ast.Tuple,
+            ),
+        )
         for node in ast.walk(stmt)
-    )  # fmt: skip
+    )
 
 
 def _conditional_imports(stmt: ast.AST, imports: dict[str, str], package: str) -> None:

@@ -64,75 +64,46 @@ from __future__ import annotations
 import ast
 import datetime
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from djmig.autodetect import AppChanges, Change, Relations, detect_changes, migration_name
 from djmig.index.models import ModelsFacts, ParsedModel, parse_models, read_default_auto_field
+from djmig.index.source import SourceFile, parse_source_file
 from djmig.index.values import UNKNOWN
-from djmig.keys import MigrationKey, SourceLines, Span
+from djmig.keys import MigrationKey, Span
 from djmig.rules.base import Context, Finding, Rule, Severity
 from djmig.state import AppState
 
 
-@dataclass
-class _Source:
-    path: Path
-    tree: ast.Module | None
-    lines: SourceLines
-
-
-def _read(path: Path) -> _Source | None:
-    from djmig.index.source import SourceError, read_source
-
-    try:
-        text = read_source(path)
-    except SourceError:
-        return None
-    try:
-        tree: ast.Module | None = ast.parse(text, filename=str(path))
-    except (SyntaxError, ValueError):
-        tree = None
-    return _Source(path, tree, SourceLines(text))
-
-
-def models_sources(context: Context, app_label: str) -> list[tuple[str, Any]] | None:
+def models_sources(context: Context, app_label: str) -> list[tuple[str, SourceFile]] | None:
     """``(module name, source)`` of the app's models modules; None when the app has none
-    djmig can find."""
+    or one cannot be read."""
     app = context.project.apps.get(app_label)
-    if app is None or app.migrations_dir is None:
+    if app is None:
         return None
-    package = app.migrations_dir.parent
-    if app.migrations_module != f"{app.name}.migrations":
-        return None
-    single = package / "models.py"
-    if single.is_file():
-        source = _read(single)
-        return [(f"{app.name}.models", source)] if source else None
-    directory = package / "models"
-    if (directory / "__init__.py").is_file():
-        found = []
-        for path in sorted(directory.glob("*.py")):
-            source = _read(path)
-            if source is None:
-                return None
-            module = f"{app.name}.models" if path.stem == "__init__" else f"{app.name}.models.{path.stem}"
-            found.append((module, source))
-        return found
-    return None
+    found = []
+    for path in app.models_files():
+        source = context.source(path)
+        if source is None:
+            return None
+        if path.name == "models.py" or path.name == "__init__.py":
+            module = f"{app.name}.models"
+        else:
+            module = f"{app.name}.models.{path.stem}"
+        found.append((module, source))
+    return found or None
 
 
 def default_auto_field(context: Context, app_label: str) -> Any:
     """``AppConfig.default_auto_field``, else ``DEFAULT_AUTO_FIELD``."""
     app = context.project.apps.get(app_label)
-    if app is None or app.migrations_dir is None:
+    if app is None or app.package_dir is None:
         return UNKNOWN
-    apps_py = app.migrations_dir.parent / "apps.py"
+    apps_py = app.package_dir / "apps.py"
     value = None
     if apps_py.is_file():
-        source = _read(apps_py)
-        value = read_default_auto_field(source.tree if source else None)
+        value = read_default_auto_field(parse_source_file(apps_py).tree)
     if value is None:
         value = context.project.settings.get("DEFAULT_AUTO_FIELD")
     return value
@@ -172,10 +143,14 @@ def read_app_models(context: Context, app_label: str) -> ModelsFacts | None:
     if len(sources) > 1 or sources[0][1].path.name == "__init__.py":
         init = next((s for m, s in sources if m == package), None)
         imported = imported_submodules(init, package, [m for m, _ in sources])
-    return parse_models(app_label, app.name, sources, default_auto_field(context, app_label), imported)
+    return parse_models(
+        app_label, app.name, sources, default_auto_field(context, app_label), imported
+    )
 
 
-def app_changes(context: Context, app_label: str, facts: ModelsFacts) -> tuple[AppChanges, MigrationKey | None] | None:
+def app_changes(
+    context: Context, app_label: str, facts: ModelsFacts
+) -> tuple[AppChanges, MigrationKey | None] | None:
     """What ``makemigrations`` would generate for the app, and its leaf; None when djmig
     cannot tell (conflicting leaves, an uncertain graph or state)."""
     graph = context.graph
@@ -198,7 +173,11 @@ def app_changes(context: Context, app_label: str, facts: ModelsFacts) -> tuple[A
             package, _, last = module.rpartition(".")
             if last == "models" and package in modules:
                 return f"{modules[package]}.{name}"
-            if package and package.rpartition(".")[2] == "models" and package.rpartition(".")[0] in modules:
+            if (
+                package
+                and package.rpartition(".")[2] == "models"
+                and package.rpartition(".")[0] in modules
+            ):
                 return f"{modules[package.rpartition('.')[0]]}.{name}"
             return None
         return None
@@ -233,8 +212,9 @@ def _location(facts: ModelsFacts, change: Change, fallback: Path) -> tuple[Path,
         return fallback, Span.point()
     if field_name and field_name in parsed.field_spans:
         span = parsed.field_spans[field_name]
-        return parsed.path, Span(span.start_line, span.start_col, span.start_line,
-                                 span.start_col + len(field_name))  # fmt: skip
+        return parsed.path, Span(
+            span.start_line, span.start_col, span.start_line, span.start_col + len(field_name)
+        )
     return parsed.path, parsed.span
 
 

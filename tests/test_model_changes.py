@@ -1,0 +1,295 @@
+"""DM401 against real ``makemigrations --check --dry-run``, and its fix against ``migrate``.
+
+One project whose migrations real ``makemigrations`` writes once (module fixture): a
+custom user model on ``AbstractUser``, a ``models/`` package with an abstract base, a
+proxy, relations across apps and to the user model, Meta options, indexes, constraints.
+djmig must find nothing there. Then edits of ``models.py``, each checked against Django's
+verdict on a copy of the project: the same operations (descriptions, in order) and the
+same migration name; after the "Create migration" fix is applied on disk,
+``makemigrations --check`` must find nothing and ``migrate`` must succeed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from djmig.analysis import Workspace
+from djmig.fixes import fixes_for
+from djmig.rules import Finding
+from helpers import make_project
+from models_oracle import Verdict, makemigrations, makemigrations_check
+
+ACCOUNTS = """\
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    nickname = models.CharField(max_length=40, blank=True)
+"""
+
+SHOP = """\
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+SIZES = [("s", "Small"), ("m", "Medium")]
+
+
+def default_code():
+    return "x"
+
+
+class Category(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField()
+
+    class Meta:
+        verbose_name_plural = "categories"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Product(models.Model):
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True)
+    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=20, default=default_code)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    size = models.CharField(max_length=1, choices=SIZES, default="s")
+    added = models.DateTimeField(default=timezone.now)
+    tags = models.ManyToManyField("Tag", blank=True)
+
+    objects = models.Manager()
+
+    class Meta:
+        unique_together = ("category", "name")
+        indexes = [models.Index(fields=["name"], name="product_name_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="price_positive"),
+        ]
+
+
+class Tag(models.Model):
+    label = models.CharField(max_length=30)
+"""
+
+BLOG_INIT = """\
+from .base import TimeStamped
+from .posts import Post, PublishedPost
+
+__all__ = ["Post", "PublishedPost", "TimeStamped"]
+"""
+
+BLOG_BASE = """\
+from django.db import models
+
+
+class TimeStamped(models.Model):
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created"]
+"""
+
+BLOG_POSTS = """\
+from django.conf import settings
+from django.db import models
+
+from .base import TimeStamped
+
+
+class Post(TimeStamped):
+    title = models.CharField(max_length=120)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    category = models.ForeignKey("shop.Category", on_delete=models.CASCADE, null=True)
+
+
+class PublishedPost(Post):
+    class Meta:
+        proxy = True
+"""
+
+INSTALLED = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "accounts",
+    "shop",
+    "blog",
+]
+
+
+def write_models(root: Path, path: str, text: str) -> None:
+    (root / path).write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project, its migrations written by real ``makemigrations``."""
+    root = make_project(
+        tmp_path_factory.mktemp("dm401"),
+        {
+            "accounts/models.py": ACCOUNTS,
+            "accounts/migrations/__init__.py": "",
+            "shop/models.py": SHOP,
+            "shop/migrations/__init__.py": "",
+            "blog/models/__init__.py": BLOG_INIT,
+            "blog/models/base.py": BLOG_BASE,
+            "blog/models/posts.py": BLOG_POSTS,
+            "blog/migrations/__init__.py": "",
+        },
+        installed_apps=INSTALLED,
+        extra_settings='AUTH_USER_MODEL = "accounts.User"\n',
+    )
+    makemigrations(root)
+    return root
+
+
+@pytest.fixture
+def project(synced: Path, tmp_path: Path) -> Iterator[Path]:
+    copy = tmp_path / "project"
+    shutil.copytree(synced, copy)
+    yield copy
+
+
+def dm401(root: Path) -> list[Finding]:
+    workspace = Workspace(root)
+    workspace.load()
+    analysis = workspace.analyze()
+    return [f for f in analysis.findings if f.code == "DM401"]
+
+
+def descriptions(findings: list[Finding], app_label: str) -> list[str]:
+    return [f.message.split(": no migration")[0] for f in findings if app_label in str(f.path)]
+
+
+def migration_name_of(finding: Finding) -> str:
+    return finding.message.rsplit("/", 1)[1].removesuffix(".py)")
+
+
+def apply_create_fix(root: Path, finding: Finding) -> list[Path]:
+    """Apply the finding's "Create migration" fix on disk; the files it created."""
+    workspace = Workspace(root)
+    workspace.load()
+    source = finding.path.read_text(encoding="utf-8")
+    fixes = [f for f in fixes_for(finding, source, workspace) if f.title.startswith("Create")]
+    assert fixes, f"no Create migration fix for {finding.message}"
+    created = []
+    for edit in fixes[0].edits:
+        assert edit.create
+        edit.path.write_text("".join(e.new_text for e in edit.edits), encoding="utf-8")
+        created.append(edit.path)
+    return created
+
+
+def assert_agrees(root: Path, verdict: Verdict, findings: list[Finding]) -> None:
+    report = f"Django:\n{verdict.output}\ndjmig:\n" + "\n".join(
+        f"  {f.path.name}:{f.span.start_line + 1} {f.message}" for f in findings
+    )
+    assert bool(findings) == verdict.changes, report
+    if verdict.status == 1:
+        for app_label in ("accounts", "shop", "blog"):
+            assert descriptions(findings, f"/{app_label}/") == verdict.descriptions(app_label), (
+                report
+            )
+            names = verdict.names(app_label)
+            mine = {migration_name_of(f) for f in findings if f"/{app_label}/" in str(f.path)}
+            if names and not names[0].split("_", 1)[1].startswith("auto_"):
+                assert mine == {names[0]}, report
+
+
+def test_project_written_by_makemigrations_has_no_dm401(synced: Path) -> None:
+    assert dm401(synced) == []
+
+
+SLUG = "    slug = models.SlugField()\n"
+LABEL = "    label = models.CharField(max_length=30)\n"
+UPDATED = "    updated = models.DateTimeField(auto_now=True)\n"
+#: edit → (file, text replaced, replacement)
+EDITS = {
+    "add_field": (
+        "shop/models.py",
+        SLUG,
+        SLUG + "    sku = models.CharField(max_length=32, blank=True)\n",
+    ),
+    "defaults_spelled_out_are_no_change": (
+        "shop/models.py",
+        SLUG,
+        '    slug = models.SlugField(max_length=50, db_index=True, null=False, help_text="")\n',
+    ),
+    "remove_and_alter": (
+        "shop/models.py",
+        "    code = models.CharField(max_length=20, default=default_code)\n"
+        "    price = models.DecimalField(max_digits=10, decimal_places=2)\n",
+        "    price = models.DecimalField(max_digits=12, decimal_places=2)\n",
+    ),
+    "new_model_with_relations": (
+        "shop/models.py",
+        "class Tag(models.Model):\n",
+        "class Review(models.Model):\n"
+        "    product = models.ForeignKey(Product, on_delete=models.CASCADE)\n"
+        "    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)\n"
+        "    stars = models.PositiveSmallIntegerField(default=5)\n\n\n"
+        "class Tag(models.Model):\n",
+    ),
+    "meta_options": (
+        "shop/models.py",
+        '        ordering = ["name"]\n',
+        '        ordering = ("name",)\n        db_table = "shop_categories"\n',
+    ),
+    "index_renamed_and_added": (
+        "shop/models.py",
+        '        indexes = [models.Index(fields=["name"], name="product_name_idx")]\n',
+        "        indexes = [\n"
+        '            models.Index(fields=["name"], name="product_title_idx"),\n'
+        '            models.Index(fields=["name", "price"], name="product_np_idx"),\n'
+        "        ]\n",
+    ),
+    "unique_together_removed": (
+        "shop/models.py",
+        '        unique_together = ("category", "name")\n',
+        "",
+    ),
+    "not_null_field": ("shop/models.py", LABEL, LABEL + "    rank = models.IntegerField()\n"),
+    "abstract_base_field": (
+        "blog/models/base.py",
+        UPDATED,
+        UPDATED + "    revision = models.PositiveIntegerField(default=1)\n",
+    ),
+    "user_model_field": ("accounts/models.py", "blank=True)\n", "blank=True, default='')\n"),
+    "delete_proxy_model": (
+        "blog/models/posts.py",
+        "class PublishedPost(Post):\n    class Meta:\n        proxy = True\n",
+        "",
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_edit_agrees_with_makemigrations_and_fix_migrates(project: Path, edit: str) -> None:
+    path, old, new = EDITS[edit]
+    text = (project / path).read_text(encoding="utf-8")
+    assert old in text
+    write_models(project, path, text.replace(old, new))
+    if edit == "delete_proxy_model":
+        init = (project / "blog/models/__init__.py").read_text()
+        write_models(project, "blog/models/__init__.py", init.replace(", PublishedPost", ""))
+    verdict = makemigrations_check(project)
+    findings = dm401(project)
+    assert_agrees(project, verdict, findings)
+    if not findings:
+        return
+    apply_create_fix(project, findings[0])
+    after = makemigrations_check(project, migrate=True)
+    assert after.status == 0, after.output
+    assert after.migrate_error is None
+    assert dm401(project) == []
