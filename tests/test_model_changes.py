@@ -168,8 +168,14 @@ def dm401(root: Path) -> list[Finding]:
     return [f for f in analysis.findings if f.code == "DM401"]
 
 
+def app_of(finding: Finding) -> str:
+    """The app of a finding in a models module (``app/models.py``, ``app/models/x.py``)."""
+    parent = finding.path.parent
+    return parent.parent.name if parent.name == "models" else parent.name
+
+
 def descriptions(findings: list[Finding], app_label: str) -> list[str]:
-    return [f.message.split(": no migration")[0] for f in findings if app_label in str(f.path)]
+    return [f.message.split(": no migration")[0] for f in findings if app_of(f) == app_label]
 
 
 def migration_name_of(finding: Finding) -> str:
