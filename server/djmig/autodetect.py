@@ -729,7 +729,7 @@ def detect_changes(
             out.append(_remove_object(sides_old[key], "index", removed))
     for key in concrete:
         for old_name, new_name in indexes[key][2]:
-            model = sides_new[key].state.name
+            model = key
             out.append(
                 Change(
                     "RenameIndex",
@@ -949,37 +949,24 @@ def _create_model(side: _Side, inherited: frozenset[str]) -> Change | None:
 
 
 def _create_proxy(side: _Side) -> Change | None:
+    """``generate_created_proxies``: a ``CreateModel`` without fields, bases the parent."""
     state = side.state
     key = state.name_lower
     bases = [b for b in state.bases if isinstance(b, str)]
-    source = None
     writer = Writer()
-    options = {
-        k: canonical(v, Scope(None, side.local))
-        for k, v in state.options.items()
-        if k not in ("indexes", "constraints") or v
-    }
-    if (
-        len(bases) == len(state.bases)
-        and bases
-        and not any(is_unknown(v) for v in options.values())
-    ):
+    options = {k: canonical(v, Scope(None, side.local)) for k, v in state.options.items()}
+    source = None
+    if bases and len(bases) == len(state.bases) and not any(map(is_unknown, options.values())):
         rendered = "".join(f"        {k!r}: {writer.value(v)},\n" for k, v in options.items())
         source = (
             f"migrations.CreateModel(\n    name={state.name!r},\n    fields=[\n    ],\n"
-            f"    options={{\n{rendered.replace(chr(10) + '        ', chr(10) + '        ')}"
-            f"    }},\n    bases=({', '.join(repr(b) for b in bases)},),\n)"
+            f"    options={{\n{rendered}    }},\n"
+            f"    bases=({', '.join(repr(b) for b in bases)},),\n)"
         )
-        source = source.replace("options={\n        ", "options={\n        ")
     return Change(
-        "CreateModel",
-        key,
-        f"Create proxy model {state.name}",
-        key,
-        (state.name, None),
-        source,
-        frozenset(writer.imports),
-    )
+        "CreateModel", key, f"Create proxy model {state.name}", key, (state.name, None),
+        source, frozenset(writer.imports),
+    )  # fmt: skip
 
 
 def _altered_options(old: _Side, new: _Side) -> list[Change]:

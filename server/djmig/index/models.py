@@ -147,6 +147,7 @@ class _Class:
     names: dict[str, Any]
     source: ModelsSource
     qualname: str
+    app_label: str
     resolved: _Resolved | None = None
 
 
@@ -159,8 +160,8 @@ class _Resolved:
     managers: list[tuple[str, Any]] = field(default_factory=list)
     managers_known: bool = True
     inherited: frozenset[str] = frozenset()
-    known_options: dict[str, Any] = field(default_factory=dict)
     known_bases: tuple[str, ...] = ()
+    app_label: str = ""
     bases: tuple[Any, ...] = ()
     uncertain: str | None = None
     has_pk: bool | None = False
@@ -190,7 +191,7 @@ def parse_models(
         if source.tree is None:
             facts.complete, facts.reason = False, f"{source.path} cannot be parsed"
             return facts
-        dynamic = _read_module(module, app_module, source, classes, order)
+        dynamic = _read_module(module, app_label, source, classes, order)
         if dynamic:
             facts.complete, facts.reason = False, f"{source.path}: {dynamic}"
         if imported is not None and imported.get(module) is False:
@@ -210,7 +211,7 @@ def parse_models(
             if isinstance(label, str):
                 continue  # a model of another app
             uncertain = uncertain or "Meta.app_label cannot be read"
-        options = {**resolved.known_options, **meta}
+        options = dict(meta)
         options.setdefault("indexes", [])
         options.setdefault("constraints", [])
         fields = {fname: fstate for fname, (fstate, _) in resolved.fields.items()}
@@ -261,7 +262,7 @@ def read_default_auto_field(tree: ast.Module | None) -> Any:
 
 def _read_module(
     module: str,
-    app_module: str,
+    app_label: str,
     source: ModelsSource,
     classes: dict[str, _Class],
     order: list[_Class],
@@ -291,7 +292,7 @@ def _read_module(
                     imports[alias.asname or alias.name] = f"{base}.{alias.name}"
         elif isinstance(stmt, ast.ClassDef):
             qualname = f"{module}.{stmt.name}"
-            cls = _Class(stmt, module, imports, names, source, qualname)
+            cls = _Class(stmt, module, imports, names, source, qualname, app_label)
             classes[qualname] = cls
             imports[stmt.name] = qualname
             order.append(cls)
@@ -315,7 +316,6 @@ def _read_module(
             _conditional_imports(stmt, imports, package)
         elif not isinstance(stmt, ast.Pass):
             dynamic = dynamic or f"a {type(stmt).__name__.lower()} statement at module level"
-    del app_module
     return dynamic
 
 
@@ -413,60 +413,50 @@ def _build(
 ) -> _Resolved:
     node = cls.node
     if node.keywords or node.decorator_list:
-        return _Resolved(_any_model_base(cls, classes), uncertain="class keywords or decorators")
+        return _Resolved(True, uncertain="class keywords or decorators")
     result = _Resolved(False)
     parents: list[_Resolved] = []
-    bases: list[Any] = []
+    concrete_parent: str | None = None
     for base_node in node.bases:
         base = qualify(_dotted(base_node), cls.imports)
         if base is None:
             return _Resolved(True, uncertain="a computed base class")
         if base in DJANGO_MODEL:
             result.is_model = True
-            bases.append(Ref("models.Model"))
         elif base in KNOWN_BASES:
-            known = KNOWN_BASES[base]
+            parents.append(_known_parent(cls, KNOWN_BASES[base], base))
             result.is_model = True
-            result.inherited |= frozenset(known.fields)
-            result.known_bases += (base,)
-            for fname in known.fields:
-                result.fields.setdefault(fname, (FieldState(UNKNOWN, None), _header_span(cls)))
-            for key, value in known.options.items():
-                result.known_options.setdefault(key, value)
-            for mname, manager in known.managers:
-                result.managers.append((mname, CallValue(manager)))
-            bases.append(base)
-            result.has_pk = None if result.has_pk is None else result.has_pk
         elif base in classes:
             parent = _resolve(classes[base], classes, auto_field, visiting)
-            if parent.is_model and not parent.abstract:
-                return _Resolved(True, uncertain="multi-table inheritance")
             if parent.uncertain:
                 return _Resolved(parent.is_model, uncertain=parent.uncertain)
+            if parent.is_model and not parent.abstract:
+                if concrete_parent is not None:
+                    return _Resolved(True, uncertain="several concrete parents")
+                concrete_parent = f"{parent.app_label}.{classes[base].node.name}".lower()
+                result.is_model = True
+                continue
             parents.append(parent)
             result.is_model = result.is_model or parent.is_model
-            if parent.is_model:
-                bases.append(_base_label(parent, bases))
         elif base in ("object", "builtins.object"):
             continue
         else:
             return _Resolved(True, uncertain=f"base class {base} is not known")
     if not result.is_model:
         return _plain_class(cls, parents)
+    result.app_label = cls.app_label
     for parent in parents:
         if not parent.is_model:
             continue
-        for fname, entry in parent.fields.items():
-            result.fields.setdefault(fname, entry)
+        for fname, (fstate, _) in parent.fields.items():
+            result.fields.setdefault(fname, (fstate, _header_span(cls)))
         result.inherited |= parent.inherited
         result.known_bases += parent.known_bases
-        for key, value in parent.known_options.items():
-            result.known_options.setdefault(key, value)
         result.managers.extend(m for m in parent.managers if m[0] not in dict(result.managers))
         result.managers_known = result.managers_known and parent.managers_known
         if parent.has_pk is not False:
             result.has_pk = parent.has_pk
-    result.bases = tuple(_django_bases(bases, cls))
+    result.bases = (concrete_parent,) if concrete_parent else ()
     meta_node: ast.ClassDef | None = None
     for stmt in node.body:
         if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
@@ -475,16 +465,15 @@ def _build(
         problem = _class_statement(cls, stmt, result)
         if problem:
             result.uncertain = result.uncertain or problem
-    own_meta = _read_meta(cls, meta_node, parents) if meta_node is not None else None
+    own_meta = _read_meta(cls, meta_node, classes) if meta_node is not None else None
     if own_meta is None and meta_node is not None:
         result.uncertain = result.uncertain or "Meta cannot be read"
         own_meta = {}
     if own_meta is None:
-        # No Meta: the abstract parent's (``ModelBase.__new__``), with ``abstract`` reset.
+        # No Meta: the first parent's that has one (``ModelBase.__new__`` reads the
+        # ``Meta`` attribute through the bases), ``abstract`` reset by that parent.
         inherited = next((p.meta for p in parents if p.is_model and p.meta is not None), None)
         own_meta = dict(inherited) if inherited is not None else {}
-        if inherited is not None and "abstract" in own_meta:
-            own_meta["abstract"] = False
     abstract = own_meta.get("abstract", False)
     if not isinstance(abstract, bool):
         result.uncertain = result.uncertain or "Meta.abstract cannot be read"
@@ -493,35 +482,27 @@ def _build(
     if abstract:
         own_meta = {**own_meta, "abstract": False}
     result.meta = own_meta
+    if concrete_parent is not None:
+        if own_meta.get("proxy") is not True or abstract:
+            result.uncertain = result.uncertain or "multi-table inheritance"
+        elif result.fields or parents:
+            result.uncertain = result.uncertain or "a proxy model with fields or mixins"
+        return result
     if not abstract:
         _finish_concrete(cls, result, auto_field)
     return result
 
 
-def _any_model_base(cls: _Class, classes: dict[str, _Class]) -> bool:
-    for base_node in cls.node.bases:
-        base = qualify(_dotted(base_node), cls.imports)
-        if base in DJANGO_MODEL or base in KNOWN_BASES:
-            return True
-        if base in classes and classes[base].resolved and classes[base].resolved.is_model:  # type: ignore[union-attr]
-            return True
-    return True
-
-
-def _base_label(parent: _Resolved, bases: list[Any]) -> Any:
-    del parent, bases
-    return Ref("models.Model")
-
-
-def _django_bases(bases: list[Any], cls: _Class) -> list[Any]:
-    """``ModelState.from_model``'s bases: model bases by label, abstract ones flattened to
-    ``models.Model`` (only one kept), known auth bases by their import path."""
-    del cls
-    out: list[Any] = []
-    for base in bases:
-        if base not in out:
-            out.append(base)
-    return out
+def _known_parent(cls: _Class, known: KnownBase, base: str) -> _Resolved:
+    """A ``KnownBase`` as an abstract parent: its fields (not compared), ``Meta`` options
+    and managers."""
+    span = _header_span(cls)
+    parent = _Resolved(True, abstract=True, meta=dict(known.options))
+    parent.fields = {name: (FieldState(UNKNOWN, None), span) for name in known.fields}
+    parent.inherited = frozenset(known.fields)
+    parent.known_bases = (base,)
+    parent.managers = [(name, CallValue(manager)) for name, manager in known.managers]
+    return parent
 
 
 def _plain_class(cls: _Class, parents: list[_Resolved]) -> _Resolved:
@@ -613,17 +594,22 @@ def _is_primary_key(call: ast.Call) -> bool | None:
     return False
 
 
-def _read_meta(cls: _Class, meta: ast.ClassDef, parents: list[_Resolved]) -> dict[str, Any] | None:
-    """``Options.original_attrs`` of a ``class Meta`` (None when it cannot be read)."""
+def _read_meta(
+    cls: _Class, meta: ast.ClassDef, classes: dict[str, _Class]
+) -> dict[str, Any] | None:
+    """``Options.original_attrs`` of a ``class Meta`` (None when it cannot be read);
+    ``class Meta(Parent.Meta)`` starts from the parent's options."""
     options: dict[str, Any] = {}
     for base_node in meta.bases:
         dotted = _dotted(base_node)
         if dotted is None or not dotted.endswith(".Meta"):
             return None
-        parent_name = qualify(dotted.rpartition(".")[0], cls.imports)
-        inherited = next(
-            (p.meta for p in parents if p.meta is not None and parent_name is not None), None
-        )
+        parent = qualify(dotted.rpartition(".")[0], cls.imports) or ""
+        if parent in KNOWN_BASES:
+            inherited: dict[str, Any] | None = dict(KNOWN_BASES[parent].options)
+        else:
+            resolved = classes[parent].resolved if parent in classes else None
+            inherited = resolved.meta if resolved is not None else None
         if inherited is None:
             return None
         options.update(inherited)
@@ -662,8 +648,6 @@ def _finish_concrete(cls: _Class, result: _Resolved, auto_field: Any) -> None:
     if result.has_pk is None:
         result.uncertain = "whether a field is the primary key cannot be read"
         return
-    if result.known_bases:
-        pass
     if not isinstance(auto_field, str):
         result.uncertain = "DEFAULT_AUTO_FIELD cannot be read"
         return

@@ -154,7 +154,7 @@ def app_changes(
     """What ``makemigrations`` would generate for the app, and its leaf; None when djmig
     cannot tell (conflicting leaves, an uncertain graph or state)."""
     graph = context.graph
-    if app_label in graph.uncertain_apps:
+    if app_label in graph.uncertain_apps or _graph_trouble(context, app_label):
         return None
     leaves = graph.leaf_nodes(app_label)
     if len(leaves) > 1:
@@ -203,6 +203,16 @@ def app_changes(
         managers_known={k: m.managers_known for k, m in facts.models.items()},
     )
     return changes, leaf
+
+
+def _graph_trouble(context: Context, app_label: str) -> bool:
+    """A cycle through the app or a dependency of its migrations that cannot be resolved:
+    Django cannot build the state (``makemigrations`` fails before comparing)."""
+    for problem in context.graph.problems:
+        keys = (problem.origin.migration, problem.target, *problem.cycle)
+        if any(key.app_label == app_label for key in keys):
+            return True
+    return False
 
 
 def _location(facts: ModelsFacts, change: Change, fallback: Path) -> tuple[Path, Span]:
