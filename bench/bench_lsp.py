@@ -23,14 +23,17 @@ Each recorded session measures, from the spawn of the server process:
   (b) pointing the last migration of an app at its grandparent instead of its parent and
   back (DM101 on it and on its parent: a graph change); and (c), a keystroke in a comment,
   which publishes nothing, timed until the reply of a ``codeAction`` request sent after it
-  (next to the round trip of that request alone);
+  (next to the round trip of that request alone); and (d), a field line pasted into the
+  first model of an app's ``models.py`` and removed again (DM401 on it and gone), timed to
+  the ``publishDiagnostics`` of the ``models.py``;
 * the server's ``VmRSS`` and ``VmHWM`` (``/proc/<pid>/status``) after indexing and after the
   keystrokes.
 
 Django's ``MigrationLoader(None)`` is measured on the unmodified workspace (it refuses the
 missing dependency) in the same rounds, interleaved, after one unrecorded warm-up round, with
-``bench_check``'s code. ``--profile DIR`` adds one unrecorded session with the server under
-cProfile and prints where its time goes.
+``bench_check``'s code; ``makemigrations --check --dry-run`` too, in the first
+``--makemigrations-runs`` rounds (it takes seconds). ``--profile DIR`` adds one unrecorded
+session with the server under cProfile and prints where its time goes.
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ FIRST_DIAGNOSTICS_BUDGET = 1.5
 """Issue 3 "Benchmark": spawn to first complete diagnostics on 100 x 100, seconds."""
 KEYSTROKE_P95_BUDGET = 0.030
 """Issue 3: keystroke to ``publishDiagnostics``, 95th percentile, seconds."""
+MODELS_P95_BUDGET = 0.050
+"""Issue 6: ``models.py`` edit to the DM401 ``publishDiagnostics``, 95th percentile, seconds."""
 RSS_BUDGET_MB = 300.0
 """Issue 3: server memory, MB (checked against the peak, ``VmHWM``)."""
 
@@ -189,6 +194,8 @@ class Plan:
     conflict_parent: Path
     parent_name: str
     grandparent_name: str
+    models: Path  # keystrokes (d): a models.py whose first model gains a field (DM401)
+    models_offset: int  # end of that model's first field line
 
     def as_json(self, root: Path) -> dict[str, Any]:
         return {
@@ -257,6 +264,12 @@ def plant(root: Path) -> Plan:
     files = migration_files(app)
     if f'("{app.name}", "{files[-2].stem}")' not in files[-1].read_text():
         raise BenchmarkError(f"{files[-1]} does not depend on {files[-2].stem}")
+
+    # Keystrokes (d): the end of the first field line of the first model of an app.
+    models = _pick(apps, 50, used, lambda a: (a / "models.py").is_file()) / "models.py"
+    field = re.search(r"^class \w+\(models\.Model\):\n    \w+ = .*$", models.read_text(), re.M)
+    if field is None:
+        raise BenchmarkError(f"{models}: no model with a one-line first field")
     return Plan(
         run_python=run_python,
         noop_offset=match.start(2),
@@ -266,6 +279,8 @@ def plant(root: Path) -> Plan:
         conflict_parent=files[-2],
         parent_name=files[-2].stem,
         grandparent_name=files[-3].stem,
+        models=models,
+        models_offset=field.end(),
     )
 
 
@@ -296,6 +311,8 @@ def expected_findings(runner: Runner, root: Path, plan: Plan) -> dict[str, list[
     for path in (plan.conflict, plan.conflict_parent):
         if "DM101" in expected.get(str(path), []):
             raise BenchmarkError(f"{path} has a DM101 before the keystrokes")
+    if any("DM401" in codes for codes in expected.values()):
+        raise BenchmarkError("djmig reports DM401 on the generated models (they are in sync)")
     return expected
 
 
@@ -583,6 +600,7 @@ KEYSTROKES = {
     "dependency": "(b) dependency parent/grandparent (DM101), edited file",
     "dependency_all": "(b) dependency parent/grandparent (DM101), both files",
     "comment": "(c) keystroke in a comment, no finding changes *",
+    "models": "(d) models.py field added/removed (DM401), its file",
     "code_action": "    codeAction round trip alone, for scale",
 }
 """Keys of the keystroke rows and their labels."""
@@ -742,6 +760,25 @@ async def type_keystrokes(
         samples["dependency_all"].append(max(edited.time, parent.time) - sent)
         await asyncio.sleep(pause)
 
+    # (d) a field typed into a model (pasted as one change) and removed: DM401 on its line.
+    document = Document(client, plan.models)
+    await document.open()
+    await document.code_action()  # the didOpen is handled
+    field = "\n    bench_extra = models.IntegerField(null=True)"
+    offset = plan.models_offset
+    for i in range(count):
+        start = len(client.publishes)
+        if i % 2 == 0:
+            sent = await document.replace(offset, offset, field)
+        else:
+            sent = await document.replace(offset, offset + len(field), "")
+        version = document.version
+        publish = await client.next_publish(start, document.path, "a DM401 edit", version)
+        if ("DM401" in publish.codes) != (i % 2 == 0):
+            raise BenchmarkError(f"keystroke {i} (d): unexpected diagnostics {publish.codes}")
+        samples["models"].append(publish.time - sent)
+        await asyncio.sleep(pause)
+
 
 # ----------------------------------------------------------------------------------------------
 # Rounds, report, command line.
@@ -754,6 +791,7 @@ STARTUP = {
     "progress_end": "LSP spawn -> $/progress end",
     "django_loader": "Django MigrationLoader(None) only",
     "django_total": "Django import + setup() + MigrationLoader",
+    "django_makemigrations": "Django makemigrations --check --dry-run (wall)",
 }
 MEMORY = {
     "rss_indexed": "VmRSS after indexing",
@@ -764,8 +802,9 @@ MEMORY = {
 RATIOS = (
     ("first_complete", "django_loader", "first complete diagnostics / MigrationLoader"),
     ("first_complete", "django_total", "first complete diagnostics / import + setup + loader"),
+    ("models", "django_makemigrations", "models.py edit p95 / makemigrations --check"),
 )
-PUBLISHING = ("run_python", "dependency", "dependency_all")
+PUBLISHING = ("run_python", "dependency", "dependency_all", "models")
 """Keystroke rows timed to a ``publishDiagnostics``: the ones the p95 budget is about."""
 
 
@@ -800,7 +839,9 @@ def session(setup: Setup, keystrokes: int, pause: float, profile: Path | None = 
         return asyncio.run(coroutine)
 
 
-def benchmark(setup: Setup, runs: int, keystrokes: int, pause: float) -> dict[str, Any]:
+def benchmark(
+    setup: Setup, runs: int, keystrokes: int, pause: float, makemigrations_runs: int = 1
+) -> dict[str, Any]:
     m = {key: Measurement(label) for key, label in STARTUP.items()}
     mem: dict[str, list[float]] = {key: [] for key in MEMORY}
     typed = {key: Latencies(label) for key, label in KEYSTROKES.items()}
@@ -820,6 +861,8 @@ def benchmark(setup: Setup, runs: int, keystrokes: int, pause: float) -> dict[st
         if record:
             m["django_loader"].samples.append(loader["loader"])
             m["django_total"].samples.append(loader["total"])
+            if round_number <= makemigrations_runs:
+                m["django_makemigrations"].samples.append(setup.runner.makemigrations_check())
             for key in STARTUP:
                 if not key.startswith("django"):
                     m[key].samples.append(getattr(result, key))
@@ -858,11 +901,8 @@ def verdicts(result: dict[str, Any]) -> dict[str, Any]:
     for key in PUBLISHING:
         if key in result["keystrokes"]:
             p95 = percentile(result["keystrokes"][key].samples, 95)
-            out[f"{key}_p95_s"] = {
-                "value": p95,
-                "budget": KEYSTROKE_P95_BUDGET,
-                "pass": p95 <= KEYSTROKE_P95_BUDGET,
-            }
+            budget = MODELS_P95_BUDGET if key == "models" else KEYSTROKE_P95_BUDGET
+            out[f"{key}_p95_s"] = {"value": p95, "budget": budget, "pass": p95 <= budget}
     peaks = result["memory"].get("hwm_after") or result["memory"].get("hwm_indexed")
     if peaks:
         out["vmhwm_max_mb"] = {
@@ -873,12 +913,14 @@ def verdicts(result: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def ratios(measured: dict[str, Measurement]) -> dict[str, float]:
-    return {
-        label: measured[num].median / measured[den].median
-        for num, den, label in RATIOS
-        if num in measured and den in measured
-    }
+def ratios(measured: dict[str, Measurement], typed: dict[str, Any]) -> dict[str, float]:
+    out = {}
+    for num, den, label in RATIOS:
+        if num in typed and den in measured:
+            out[label] = percentile(typed[num].samples, 95) / measured[den].median
+        elif num in measured and den in measured:
+            out[label] = measured[num].median / measured[den].median
+    return out
 
 
 def report(result: dict[str, Any], workspace: dict[str, Any], load: list[float]) -> str:
@@ -914,11 +956,12 @@ def report(result: dict[str, Any], workspace: dict[str, Any], load: list[float])
             )
     lines += [
         "",
-        "per session: first complete diagnostics, keystroke p95 (a) (b) (c), CPU of others",
+        "per session: first complete diagnostics, keystroke p95 (a) (b) (c) (d), CPU of others",
     ]
     for number, one in enumerate(result["sessions"], 1):
         p95 = "  ".join(
-            f"{one['p95'][key] * 1e3:5.1f}ms" for key in ("run_python", "dependency", "comment")
+            f"{one['p95'][key] * 1e3:5.1f}ms"
+            for key in ("run_python", "dependency", "comment", "models")
             if key in one["p95"]
         )  # fmt: skip
         others = "-" if one["other_cpu"] is None else f"{one['other_cpu']:.2f} cores"
@@ -931,6 +974,7 @@ def report(result: dict[str, Any], workspace: dict[str, Any], load: list[float])
         "run_python_p95_s": "keystroke (a) p95",
         "dependency_p95_s": "keystroke (b) p95, edited file",
         "dependency_all_p95_s": "keystroke (b) p95, both files",
+        "models_p95_s": "models.py edit (d) p95 (issue 6)",
         "vmhwm_max_mb": "server peak memory (VmHWM), max",
     }
     for key, v in result["verdicts"].items():
@@ -1002,6 +1046,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--pause", type=float, default=0.02, help="seconds between keystrokes (default 0.02)"
     )
+    parser.add_argument(
+        "--makemigrations-runs",
+        type=int,
+        default=1,
+        help="recorded runs of makemigrations --check, in the first rounds (default 1)",
+    )
     parser.add_argument("--python", default=None, help="interpreter (default: the repo's .venv)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument(
@@ -1035,7 +1085,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             runner = Runner(python, root, settings_module(root))
             expected = expected_findings(Runner(python, copy, runner.settings_module), copy, plan)
             setup = Setup(runner, copy, plan, expected, logs)
-            result = benchmark(setup, args.runs, args.keystrokes, args.pause)
+            result = benchmark(
+                setup, args.runs, args.keystrokes, args.pause, args.makemigrations_runs
+            )
             profiled = ""
             if args.profile:
                 args.profile.mkdir(parents=True, exist_ok=True)
@@ -1057,7 +1109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "planted": plan.as_json(copy),
         }
         load.append(os.getloadavg()[0])
-    result["ratios"] = ratios(result["measurements"])
+    result["ratios"] = ratios(result["measurements"], result["keystrokes"])
     result["verdicts"] = verdicts(result)
     print(report(result, workspace, load))
     if profiled:

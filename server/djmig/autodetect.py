@@ -226,6 +226,8 @@ def same(a: Any, b: Any) -> bool | None:
     """``a == b`` at run time: True, False, or None when it cannot be told."""
     if is_unknown(a) or is_unknown(b):
         return None
+    if a == b:  # canonical values compare as Django compares them: equal is certain
+        return True
     if isinstance(a, Symbol) or isinstance(b, Symbol):
         if isinstance(a, Symbol) and isinstance(b, Symbol) and a.qualname == b.qualname:
             return True
@@ -594,6 +596,8 @@ class AppChanges:
 
 
 _OPTION_KEYS = frozenset(ALTER_OPTION_KEYS)
+Dep = tuple[str, str, str | None]
+"""An ``OperationDependency`` within the app: (operation kind, model, field)."""
 
 
 class _Side:
@@ -608,11 +612,37 @@ class _Side:
     def field(self, name: str) -> FieldDecon | None:
         if name not in self._fields:
             fstate = self.state.fields[name]
-            self._fields[name] = deconstruct_field(fstate, self.relations, self.local)
+            if self.local is None:  # a migrated field: its state is cached, so is this
+                self._fields[name] = _migrated_field(fstate, self.relations)
+            else:
+                self._fields[name] = deconstruct_field(fstate, self.relations, self.local)
         return self._fields[name]
 
     def option(self, name: str, default: Any = None) -> Any:
         return canonical(self.state.options.get(name, default), Scope(None, self.local))
+
+
+_MIGRATED: dict[tuple[int, str, str, Any], tuple[FieldState, FieldDecon | None]] = {}
+
+
+def _migrated_field(fstate: FieldState, relations: Relations) -> FieldDecon | None:
+    """``deconstruct_field`` of a field of the migrated state, cached: the state engine
+    keeps the same ``FieldState`` until the app's migrations change."""
+    user = relations.auth_user_model
+    key = (
+        id(fstate),
+        relations.app_label,
+        relations.model_name,
+        user if isinstance(user, str) else None,
+    )
+    cached = _MIGRATED.get(key)
+    if cached is not None and cached[0] is fstate:
+        return cached[1]
+    decon = deconstruct_field(fstate, relations)
+    if len(_MIGRATED) > 200_000:
+        _MIGRATED.clear()
+    _MIGRATED[key] = (fstate, decon)
+    return decon
 
 
 def _kind_of(state: ModelState) -> str | None:
@@ -663,32 +693,68 @@ def detect_changes(
         if new_complete
         else []
     )
-    user = None
     sides_new = {k: _Side(m, new_relations(m.name), local) for k, m in new.items()}
     sides_old = {k: _Side(m, old_relations(m.name), None) for k, m in old.items()}
-    if created:
-        user = _user_first(created, sides_new)
-    out = result.changes
-    # generate_created_models (inserted at the beginning, ascending, the user model first)
-    for key in user or created:
-        change = _create_model(sides_new[key], inherited.get(key, frozenset()))
-        if change is not None:
-            out.append(change)
+    plan = _Plan(app_label)
+    # generate_deleted_models
     for key in deleted:
-        name = old[key].name
-        out.append(
-            Change(
-                "DeleteModel",
-                key,
-                f"Delete model {name}",
-                f"delete_{key}",
-                (None, None),
-                f"migrations.DeleteModel(\n    name={name!r},\n)",
-            )
+        side = sides_old[key]
+        if _normalize_together(side.option("unique_together")):
+            plan.add(None, "AlterUniqueTogether", key, fold=("delete", key))
+        related = sorted(n for n in side.state.fields if _relation(side, n))
+        for name in related:
+            plan.add(None, "RemoveField", key, name, fold=("delete", key))
+        deps: list[Dep] = [("RemoveField", key, n) for n in related]
+        for other_key, other in sides_old.items():
+            for fname in other.state.fields:
+                if _target(other, fname, app_label) == key and other_key != key:
+                    deps += [("RemoveField", other_key, fname), ("AlterField", other_key, fname)]
+        change = Change(
+            "DeleteModel",
+            key,
+            f"Delete model {old[key].name}",
+            f"delete_{key}",
+            (None, None),
+            f"migrations.DeleteModel(\n    name={old[key].name!r},\n)",
         )
+        plan.add(change, "DeleteModel", key, deps=deps)
+    # generate_created_models: each inserted at the beginning, in reverse order (the user
+    # model first, unmanaged models before managed ones); their relations added after.
+    managed = [k for k in _user_first(created, sides_new) if kinds_new[k] == "model"]
+    unmanaged = [k for k in created if kinds_new[k] == "unmanaged"]
+    for key in list(reversed(managed)) + list(reversed(unmanaged)):
+        side = sides_new[key]
+        plan.add(
+            _create_model(side, inherited.get(key, frozenset())), "CreateModel", key, beginning=True
+        )
+        if kinds_new[key] != "model":
+            continue
+        related = sorted(n for n in side.state.fields if side.field(n) and side.field(n).related)  # type: ignore[union-attr]
+        for name in related:
+            deps = [("CreateModel", key, None)]
+            target = _target(side, name, app_label)
+            if target:
+                deps.append(("CreateModel", target, None))
+            plan.add(
+                None,
+                "AddField",
+                key,
+                name,
+                fold=("create", key),
+                deps=deps,
+                refs={t for t in [target] if t},
+            )
+        after = [("CreateModel", key, None)] + [("AddField", key, n) for n in related]
+        options = side.state.options
+        for option in ("indexes", "constraints"):
+            for _ in options.get(option) or []:
+                plan.add(None, "AddIndex", key, fold=("create", key), deps=after)
+        if options.get("unique_together"):
+            plan.add(None, "AlterUniqueTogether", key, fold=("create", key), deps=after)
+    # generate_deleted_proxies, generate_created_proxies
     for key in deleted_proxies:
         name = old[key].name
-        out.append(
+        plan.add(
             Change(
                 "DeleteModel",
                 key,
@@ -696,12 +762,21 @@ def detect_changes(
                 f"delete_{key}",
                 (None, None),
                 f"migrations.DeleteModel(\n    name={name!r},\n)",
-            )
+            ),
+            "DeleteModel",
+            key,
         )
     for key in created_proxies:
-        change = _create_proxy(sides_new[key])
-        if change is not None:
-            out.append(change)
+        base = next((b for b in new[key].bases if isinstance(b, str)), "")
+        base_model = base.partition(".")[2] if base.partition(".")[0] == app_label else ""
+        deps = [("CreateModel", base_model, None)] if base_model else []
+        plan.add(
+            _create_proxy(sides_new[key]),
+            "CreateModel",
+            key,
+            deps=deps,
+            refs={base_model} if base_model else set(),
+        )
     kept = sorted(
         k
         for k in old
@@ -711,41 +786,43 @@ def detect_changes(
         and (kinds_old[k] == "proxy") == (kinds_new[k] == "proxy")
     )
     concrete = [k for k in kept if kinds_old[k] == "model" and kinds_new[k] == "model"]
-    late: list[Change] = []
     for key in kept:
-        out.extend(_altered_options(sides_old[key], sides_new[key]))
+        for change in _altered_options(sides_old[key], sides_new[key]):
+            plan.add(change, change.kind, key)
         if managers_known.get(key, True):
-            out.extend(_altered_managers(sides_old[key], sides_new[key]))
-        out.extend(_altered_table_comment(sides_old[key], sides_new[key]))
+            for change in _altered_managers(sides_old[key], sides_new[key]):
+                plan.add(change, change.kind, key)
+        for change in _altered_table_comment(sides_old[key], sides_new[key]):
+            plan.add(change, change.kind, key)
     indexes = {k: _altered_collection(sides_old[k], sides_new[k], "indexes") for k in concrete}
     constraints = {
         k: _altered_collection(sides_old[k], sides_new[k], "constraints") for k in concrete
     }
     for key in concrete:
         for removed in constraints[key][1]:
-            out.append(_remove_object(sides_old[key], "constraint", removed))
+            plan.add(_remove_object(sides_old[key], "constraint", removed), "RemoveIndex", key)
     for key in concrete:
         for removed in indexes[key][1]:
-            out.append(_remove_object(sides_old[key], "index", removed))
+            plan.add(_remove_object(sides_old[key], "index", removed), "RemoveIndex", key)
     for key in concrete:
         for old_name, new_name in indexes[key][2]:
-            model = key
-            out.append(
-                Change(
-                    "RenameIndex",
-                    key,
-                    f"Rename index {old_name} on {model} to {new_name}",
-                    f"rename_{old_name.lower()}_{new_name.lower()}",
-                    (new[key].name, None),
-                    f"migrations.RenameIndex(\n    model_name={key!r},\n"
-                    f"    new_name={new_name!r},\n    old_name={old_name!r},\n)",
-                )
+            change = Change(
+                "RenameIndex",
+                key,
+                f"Rename index {old_name} on {key} to {new_name}",
+                f"rename_{old_name.lower()}_{new_name.lower()}",
+                (new[key].name, None),
+                f"migrations.RenameIndex(\n    model_name={key!r},\n"
+                f"    new_name={new_name!r},\n    old_name={old_name!r},\n)",
             )
+            plan.add(change, "RenameIndex", key)
     together = {k: _altered_together(sides_old[k], sides_new[k]) for k in concrete}
     for key in concrete:
         entry = together[key]
         if entry is not None and (entry[0] & entry[1] or entry[0]):
-            out.append(_alter_together(sides_new[key], entry[0] & entry[1]))
+            plan.add(
+                _alter_together(sides_new[key], entry[0] & entry[1]), "AlterUniqueTogether", key
+            )
     field_keys = []
     for key in concrete:
         skip_fields = inherited.get(key, frozenset())
@@ -754,31 +831,196 @@ def detect_changes(
         field_keys.append((key, old_fields, new_fields))
     for key, old_fields, new_fields in field_keys:
         for name in sorted(old_fields - new_fields):
-            out.append(_remove_field(sides_old[key], name))
+            plan.add(
+                _remove_field(sides_old[key], name),
+                "RemoveField",
+                key,
+                name,
+                deps=[("AlterUniqueTogether", key, None)],
+            )
     for key, old_fields, new_fields in field_keys:
         for name in sorted(new_fields - old_fields):
-            change = _add_field(sides_new[key], name)
-            if change is not None:
-                out.append(change)
+            target = _target(sides_new[key], name, app_label)
+            deps = [("RemoveField", key, name)]
+            if target:
+                deps.append(("CreateModel", target, None))
+            plan.add(
+                _add_field(sides_new[key], name),
+                "AddField",
+                key,
+                name,
+                deps=deps,
+                refs={t for t in [target] if t},
+            )
     for key, old_fields, new_fields in field_keys:
         for name in sorted(old_fields & new_fields):
-            out.extend(_altered_field(sides_old[key], sides_new[key], name))
+            target = _target(sides_new[key], name, app_label)
+            for change in _altered_field(sides_old[key], sides_new[key], name):
+                alter_deps: list[Dep] = [("CreateModel", target, None)] if target else []
+                plan.add(
+                    change, change.kind, key, name, deps=alter_deps, refs={t for t in [target] if t}
+                )
     for key in concrete:
         entry = together[key]
         if entry is not None and entry[1] != entry[0] & entry[1]:
-            late.append(_alter_together(sides_new[key], entry[1]))
-    out.extend(late)
+            plan.add(_alter_together(sides_new[key], entry[1]), "AlterUniqueTogether", key)
     for key in concrete:
+        model_deps = _model_dependencies(sides_new[key], app_label)
         for added in indexes[key][0]:
-            out.append(_add_object(sides_new[key], "index", added))
+            plan.add(_add_object(sides_new[key], "index", added), "AddIndex", key, deps=model_deps)
     for key in concrete:
+        model_deps = _model_dependencies(sides_new[key], app_label)
         for added in constraints[key][0]:
-            out.append(_add_object(sides_new[key], "constraint", added))
+            plan.add(
+                _add_object(sides_new[key], "constraint", added), "AddIndex", key, deps=model_deps
+            )
     for key in kept:
-        change = _altered_db_table(sides_old[key], sides_new[key])
-        if change is not None:
-            out.append(change)
+        table = _altered_db_table(sides_old[key], sides_new[key])
+        if table is not None:
+            plan.add(table, table.kind, key)
+    result.changes = plan.arrange()
     return result
+
+
+def _relation(side: _Side, name: str) -> bool:
+    decon = side.field(name)
+    return decon is not None and decon.related is not None
+
+
+def _target(side: _Side, name: str, app_label: str) -> str | None:
+    """The model of the app field ``name`` relates to (lower case), if any."""
+    decon = side.field(name) if name in side.state.fields else None
+    if decon is None or decon.related is None:
+        return None
+    app, _, model = decon.related.partition(".")
+    return model if app == app_label else None
+
+
+def _model_dependencies(side: _Side, app_label: str) -> list[Dep]:
+    """``_get_dependencies_for_model``: the creation of the models its relations point to."""
+    targets = {_target(side, n, app_label) for n in side.state.fields}
+    return [("CreateModel", t, None) for t in sorted(t for t in targets if t)]
+
+
+@dataclass
+class _Entry:
+    """One operation of ``generated_operations`` before sorting and optimizing: ``change``
+    is None for the relation fields, indexes and options of a created model (``fold``:
+    merged into its ``CreateModel``) and for those removed with a deleted model."""
+
+    change: Change | None
+    kind: str
+    model: str
+    field: str | None
+    deps: list[Dep]
+    refs: set[str]
+    fold: tuple[str, str] | None
+
+    def matches(self, dep: Dep) -> bool:
+        """``check_dependency`` for the dependency kinds used here."""
+        kind, model, name = dep
+        if kind == "CreateModel" and name is None:
+            return self.kind == "CreateModel" and self.model == model
+        if kind == "AlterUniqueTogether":
+            return self.kind == kind and self.model == model
+        return self.kind == kind and self.model == model and self.field == name
+
+    def references(self, model: str) -> bool:
+        """``Operation.references_model``: on ``model`` or relating to it."""
+        return self.model == model or model in self.refs
+
+
+class _Plan:
+    """``_sort_migrations`` (a stable topological sort on the app's own dependencies) and
+    the part of ``MigrationOptimizer`` that applies here: a created model's relation
+    fields, indexes, constraints and ``unique_together`` fold into its ``CreateModel``
+    (which moves to the last of them when nothing in between references the model), a
+    deleted model's relation fields into its ``DeleteModel``, and consecutive
+    ``AlterUniqueTogether`` of one model into the last."""
+
+    def __init__(self, app_label: str) -> None:
+        self.app_label = app_label
+        self.entries: list[_Entry] = []
+
+    def add(
+        self,
+        change: Change | None,
+        kind: str,
+        model: str,
+        field: str | None = None,
+        deps: Iterable[Dep] = (),
+        refs: Iterable[str] = (),
+        fold: tuple[str, str] | None = None,
+        beginning: bool = False,
+    ) -> None:
+        entry = _Entry(change, kind, model, field, list(deps), set(refs), fold)
+        if change is None and fold is None:
+            return
+        if beginning:
+            self.entries.insert(0, entry)
+        else:
+            self.entries.append(entry)
+
+    def sorted(self) -> list[_Entry]:
+        entries = self.entries
+        graph = {
+            id(e): {id(o) for d in e.deps for o in entries if o is not e and o.matches(d)}
+            for e in entries
+        }
+        result: list[_Entry] = []
+        todo = dict(graph)
+        while todo:
+            layer = {node for node, deps in todo.items() if not deps}
+            if not layer:  # a cycle: Django raises; keep the order as generated
+                result += [e for e in entries if id(e) in todo]
+                break
+            result += [e for e in entries if id(e) in layer]
+            todo = {node: deps - layer for node, deps in todo.items() if node not in layer}
+        return result
+
+    def arrange(self) -> list[Change]:
+        entries = self.sorted()
+        for index in range(len(entries)):
+            entry = entries[index]
+            if entry.fold is None or entry.fold[0] != "create":
+                continue
+            model = entry.fold[1]
+            at = next(
+                (i for i, e in enumerate(entries) if e.kind == "CreateModel" and e.model == model),
+                None,
+            )
+            if at is None or at > index:
+                continue
+            create = entries[at]
+            create.refs |= entry.refs
+            between = entries[at + 1 : index]
+            if all(not e.references(model) for e in between if e.kind != "folded"):
+                entries[at : index + 1] = [*between, create, _folded(entry)]
+            else:
+                entries[index] = _folded(entry)
+        return _merge_together([e.change for e in entries if e.change and e.fold is None])
+
+
+def _folded(entry: _Entry) -> _Entry:
+    """A placeholder for a folded entry: keeps positions stable during ``arrange``."""
+    return _Entry(None, "folded", entry.model, None, [], set(), ("folded", entry.model))
+
+
+def _merge_together(changes: list[Change]) -> list[Change]:
+    """``AlterUniqueTogether`` followed by another on the same model with nothing in
+    between that touches the model: the later one alone."""
+    out: list[Change] = []
+    for change in changes:
+        if change.kind == "AlterUniqueTogether":
+            for index in range(len(out) - 1, -1, -1):
+                earlier = out[index]
+                if earlier.model != change.model:
+                    continue
+                if earlier.kind == "AlterUniqueTogether":
+                    del out[index]
+                break
+        out.append(change)
+    return out
 
 
 def _user_first(created: list[str], sides: Mapping[str, _Side]) -> list[str]:
