@@ -311,3 +311,122 @@ def test_edit_agrees_with_makemigrations_and_fix_migrates(project: Path, edit: s
     assert after.status == 0, after.output
     assert after.migrate_error is None
     assert dm401(project) == []
+
+
+TRICKY_MODELS = """\
+import decimal
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .fields import UpperCaseField
+from .other import Elsewhere
+
+KINDS = {"a": "Alpha", "b": "Beta"}
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    LIVE = "live", _("Live")
+
+
+class ProductQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(status=Status.LIVE)
+
+
+class Describable:
+    def describe(self):
+        return str(self)
+
+
+class Member(AbstractUser):
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+
+
+class Item(Describable, models.Model):
+    code = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    label = models.CharField(max_length=20)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    kind = models.CharField(max_length=1, choices=KINDS, blank=True)
+    price = models.DecimalField(max_digits=8, decimal_places=2, default=decimal.Decimal("0.00"))
+    stock = models.IntegerField(validators=[MinValueValidator(0), MaxValueValidator(999)])
+    owner = models.ForeignKey("Member", models.SET_NULL, null=True, db_index=False)
+    twin = models.OneToOneField("self", on_delete=models.CASCADE, null=True, blank=True)
+    other = models.ForeignKey(Elsewhere, on_delete=models.CASCADE, related_name="+")
+    slug = models.SlugField(unique=True, db_index=True, max_length=50)
+    email = models.EmailField(max_length=254, verbose_name=_("e-mail"))
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-price"]
+        unique_together = (("kind", "label"),)
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "price"], name="item_kind_price"),
+            models.CheckConstraint(check=models.Q(stock__lte=999), name="item_stock"),
+        ]
+        indexes = [models.Index(fields=("label",), name="item_label_idx")]
+
+
+class Note(models.Model):
+    body = models.TextField(help_text=_("the note"))
+    tag = UpperCaseField(max_length=20)
+    item = models.ForeignKey(Item, models.CASCADE)
+
+    class Meta:
+        ordering = [models.F("id").desc(nulls_last=True)]
+"""
+
+FIELDS_PY = """\
+from django.db import models
+
+
+class UpperCaseField(models.CharField):
+    def get_prep_value(self, value):
+        return super().get_prep_value(value).upper()
+"""
+
+OTHER_PY = """\
+from django.db import models
+
+
+class Elsewhere(models.Model):
+    name = models.CharField(max_length=10)
+"""
+
+
+def test_models_djmig_cannot_fully_read_are_never_reported(tmp_path: Path) -> None:
+    """Custom fields, ``TextChoices``, a queryset manager, a model defined outside the
+    models module, expressions in Meta, a swappable user model inheriting ``Meta``:
+    ``makemigrations`` wrote the migrations, so no DM401 — and none either after an edit
+    djmig cannot see (a custom field's argument), which Django does report."""
+    root = make_project(
+        tmp_path,
+        {
+            "store/models.py": TRICKY_MODELS,
+            "store/fields.py": FIELDS_PY,
+            "store/other.py": OTHER_PY,
+            "store/migrations/__init__.py": "",
+        },
+        installed_apps=["django.contrib.auth", "django.contrib.contenttypes", "store"],
+        extra_settings='AUTH_USER_MODEL = "store.Member"\n',
+    )
+    makemigrations(root)
+    assert makemigrations_check(root).status == 0
+    assert dm401(root) == []
+    models = root / "store/models.py"
+    edited = TRICKY_MODELS.replace("UpperCaseField(max_length=20)", "UpperCaseField(max_length=3)")
+    models.write_text(edited)
+    assert makemigrations_check(root).status == 1
+    assert dm401(root) == []
+    # The same value spelled differently is no change; a real one on the readable model is.
+    edited = TRICKY_MODELS.replace('Decimal("0.00")', 'Decimal("0")')
+    models.write_text(edited.replace("max_length=1, choices", "max_length=2, choices"))
+    verdict = makemigrations_check(root)
+    assert verdict.descriptions("store") == ["Alter field kind on item"]
+    assert descriptions(dm401(root), "store") == ["Alter field kind on item"]

@@ -187,17 +187,23 @@ def parse_models(
     facts = ModelsFacts(app_label)
     classes: dict[str, _Class] = {}
     order: list[_Class] = []
+    sources = list(sources)
+    parsed = {module for module, _ in sources}
     for module, source in sources:
         if source.tree is None:
             facts.complete, facts.reason = False, f"{source.path} cannot be parsed"
             return facts
         dynamic = _read_module(module, app_label, source, classes, order)
+        dynamic = dynamic or _imports_app_module(source, module, app_module, parsed)
         if dynamic:
             facts.complete, facts.reason = False, f"{source.path}: {dynamic}"
         if imported is not None and imported.get(module) is False:
+            # ``models/__init__`` does not import it: Django sees its models only if
+            # something else does.
+            facts.complete, facts.reason = False, f"{source.path} is not imported"
             for cls in order:
                 if cls.module == module:
-                    cls.resolved = _Resolved(False, uncertain="module not imported")
+                    cls.resolved = _Resolved(True, uncertain="module not imported")
     for cls in order:
         resolved = _resolve(cls, classes, default_auto_field, set())
         if not resolved.is_model or resolved.abstract:
@@ -239,22 +245,27 @@ def parse_models(
 
 def read_default_auto_field(tree: ast.Module | None) -> Any:
     """``default_auto_field`` of the ``AppConfig`` subclasses of an ``apps.py``: the one
-    value they set (None when none sets it: the setting applies), UNKNOWN otherwise."""
+    value they all set (None when none sets it: the setting applies), UNKNOWN when they
+    differ or a config derives from another class than ``AppConfig``."""
     if tree is None:
         return UNKNOWN
     found: set[Any] = set()
     for stmt in tree.body:
         if not isinstance(stmt, ast.ClassDef):
             continue
+        if [_dotted(b) for b in stmt.bases] not in (["AppConfig"], ["apps.AppConfig"]):
+            return UNKNOWN
+        found.add(None)
         for item in stmt.body:
             if isinstance(item, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id == "default_auto_field" for t in item.targets
             ):
                 value = evaluate(item.value)
+                found.discard(None)
                 found.add(value if isinstance(value, str) else UNKNOWN)
-    if not found:
-        return None
-    return found.pop() if len(found) == 1 else UNKNOWN
+    if len(found) > 1:
+        return UNKNOWN
+    return found.pop() if found else None
 
 
 # -- modules ------------------------------------------------------------------------------
@@ -317,6 +328,34 @@ def _read_module(
         elif not isinstance(stmt, ast.Pass):
             dynamic = dynamic or f"a {type(stmt).__name__.lower()} statement at module level"
     return dynamic
+
+
+def _imports_app_module(
+    source: ModelsSource, module: str, app_module: str, parsed: set[str]
+) -> str | None:
+    """A module of the app's package that is not a models module, imported here: the
+    models it defines belong to the app too, and djmig has not read them."""
+    assert source.tree is not None
+    package = module if source.path.name == "__init__.py" else module.rpartition(".")[0]
+    for stmt in ast.walk(source.tree):
+        targets: list[str] = []
+        if isinstance(stmt, ast.ImportFrom):
+            base = _absolute(stmt, package)
+            if base is None:
+                return "an import that cannot be resolved"
+            targets = [base] + [f"{base}.{alias.name}" for alias in stmt.names]
+        elif isinstance(stmt, ast.Import):
+            targets = [alias.name for alias in stmt.names]
+        for target in targets:
+            inside = target.startswith(app_module + ".")
+            if inside and target not in parsed and not _is_parsed_member(target, parsed):
+                return f"it imports {target}, which djmig does not read"
+    return None
+
+
+def _is_parsed_member(target: str, parsed: set[str]) -> bool:
+    """``from .models import Product``: a name of a parsed module."""
+    return target.rpartition(".")[0] in parsed
 
 
 def _absolute(stmt: ast.ImportFrom, package: str) -> str | None:

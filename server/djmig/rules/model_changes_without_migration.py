@@ -1,5 +1,4 @@
-"""The models differ from the state the app's migrations produce: `makemigrations` would
-write a migration.
+"""The models differ from what the app's migrations create (`makemigrations --check`).
 
 ## What it does
 Compares each app's models (`models.py` or the modules of a `models/` package, read
