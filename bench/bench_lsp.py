@@ -232,6 +232,7 @@ def plant(root: Path) -> Plan:
 
     # DM201: the first RunPython(f, migrations.RunPython.noop) of the app loses its reverse.
     app = _pick(apps, 10, used, with_run_python)
+    run_python_app = app
     run_python = next(p for p in migration_files(app) if RUN_PYTHON.search(p.read_text()))
     text = run_python.read_text()
     match = RUN_PYTHON.search(text)
@@ -265,8 +266,19 @@ def plant(root: Path) -> Plan:
     if f'("{app.name}", "{files[-2].stem}")' not in files[-1].read_text():
         raise BenchmarkError(f"{files[-1]} does not depend on {files[-2].stem}")
 
-    # Keystrokes (d): the end of the first field line of the first model of an app.
-    models = _pick(apps, 50, used, lambda a: (a / "models.py").is_file()) / "models.py"
+    # Keystrokes (d): the end of the first field line of the first model of an app whose
+    # migrations depend on no app outside the workspace (without an interpreter configured,
+    # djmig cannot see django.contrib.auth's migrations and stays silent about such apps).
+    names = {app.name for app in apps}
+
+    def on_its_own(app: Path) -> bool:
+        texts = [p.read_text() for p in migration_files(app)]
+        others = {m for t in texts for m in re.findall(r'\(\s*"(\w+)",\s*"', t)} - names
+        isolated = not others and not any("swappable_dependency" in t for t in texts)
+        return isolated and (app / "models.py").is_file()
+
+    # The DM201 app will do (a file rule); the apps with graph problems would not.
+    models = _pick(apps, 50, used - {run_python_app}, on_its_own) / "models.py"
     field = re.search(r"^class \w+\(models\.Model\):\n    \w+ = .*$", models.read_text(), re.M)
     if field is None:
         raise BenchmarkError(f"{models}: no model with a one-line first field")

@@ -1569,9 +1569,17 @@ def suggest_name(changes: AppChanges, timestamp: str) -> str:
     return name
 
 
-def migration_name(
-    changes: AppChanges, leaf: str | None, timestamp: str, parse_number: Callable[[str], int | None]
-) -> str:
+def parse_number(name: str) -> int | None:
+    """``MigrationAutodetector.parse_number``: the number a migration name starts with, the
+    last one for a squashed migration (``0001_squashed_0004_x`` → 4)."""
+    if squashed := re.search(r".*_squashed_(\d+)", name):
+        return int(squashed[1])
+    if match := re.match(r"^\d+", name):
+        return int(match[0])
+    return None
+
+
+def migration_name(changes: AppChanges, leaf: str | None, timestamp: str) -> str:
     """``MigrationAutodetector.arrange_for_graph``: the number after the app's leaf."""
     number = 1 if leaf is None else (parse_number(leaf) or 0) + 1
     suffix = "initial" if leaf is None else suggest_name(changes, timestamp)[:100]
@@ -1590,6 +1598,7 @@ __all__ = [
     "deconstruct_field",
     "detect_changes",
     "migration_name",
+    "parse_number",
     "same",
     "suggest_name",
 ]

@@ -241,10 +241,9 @@ def check(context: Context, app_label: str) -> Iterator[Finding]:
     if not changes.changes:
         return
     now = datetime.datetime.now(datetime.timezone.utc)
-    from djmig.fixes.create_migration import fix_data
-    from djmig.fixes.merge_migration import parse_number
+    from djmig.writer import fix_data
 
-    name = migration_name(changes, leaf.name if leaf else None, f"{now:%Y%m%d_%H%M}", parse_number)
+    name = migration_name(changes, leaf.name if leaf else None, f"{now:%Y%m%d_%H%M}")
 
     fixes = fix_data(context, app_label, changes, leaf, name)
     fallback = sources_first(context, app_label)
