@@ -583,6 +583,7 @@ class Change:
     imports: frozenset[str] = frozenset()
     depends_on: frozenset[str] = frozenset()  # other apps' labels, "__setting__" for the user
     not_null: bool = False
+    targets: frozenset[str] = frozenset()  # models of other apps relations point to
 
 
 @dataclass
@@ -1118,11 +1119,21 @@ def _dependencies(decon: FieldDecon | None, app_label: str) -> frozenset[str]:
     return frozenset() if other == app_label else frozenset({other})
 
 
+def _targets(decon: FieldDecon | None, app_label: str) -> frozenset[str]:
+    """``app_label.model_name`` of a relation to another app's model."""
+    if decon is None or decon.related is None:
+        return frozenset()
+    return (
+        frozenset() if decon.related.partition(".")[0] == app_label else frozenset({decon.related})
+    )
+
+
 def _create_model(side: _Side, inherited: frozenset[str]) -> Change | None:
     state = side.state
     key = state.name_lower
     writer = Writer()
     depends: set[str] = set()
+    targets: set[str] = set()
     fields: list[str] = []
     renderable = not inherited
     plain, related = [], []
@@ -1138,6 +1149,7 @@ def _create_model(side: _Side, inherited: frozenset[str]) -> Change | None:
             renderable = False
             continue
         depends |= _dependencies(decon, state.app_label)
+        targets |= _targets(decon, state.app_label)
         fields.append(f"        ({name!r}, {writer.field(decon)}),")
     options = {k: v for k, v in state.options.items() if k not in ("indexes", "constraints")}
     together = options.pop("unique_together", None)
@@ -1187,6 +1199,7 @@ def _create_model(side: _Side, inherited: frozenset[str]) -> Change | None:
         source,
         frozenset(writer.imports),
         frozenset(depends),
+        targets=frozenset(targets),
     )
 
 
@@ -1491,7 +1504,8 @@ def _add_field(side: _Side, name: str) -> Change | None:
     not_null = decon is not None and _needs_default(decon)
     return Change("AddField", model, f"Add field {name} to {model}", f"{model}_{name.lower()}",
                   (side.state.name, name), source, imports,
-                  _dependencies(decon, side.state.app_label), not_null)  # fmt: skip
+                  _dependencies(decon, side.state.app_label), not_null,
+                  _targets(decon, side.state.app_label))  # fmt: skip
 
 
 def _needs_default(decon: FieldDecon) -> bool:
@@ -1544,6 +1558,7 @@ def _altered_field(old: _Side, new: _Side, name: str) -> list[Change]:
             source,
             imports,
             _dependencies(after, new.state.app_label),
+            targets=_targets(after, new.state.app_label),
         )
     ]
 

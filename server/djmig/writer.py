@@ -76,6 +76,10 @@ def _dependencies(
     keys: list[MigrationKey] = [leaf] if leaf else []
     swappable = False
     for change in changes:
+        for target in change.targets:
+            other, _, model = target.partition(".")
+            if _missing(context, other, model):
+                return None
         for other in change.depends_on:
             if other == "__setting__":
                 swappable = True
@@ -89,6 +93,16 @@ def _dependencies(
             if key not in keys:
                 keys.append(key)
     return keys, swappable
+
+
+def _missing(context: Context, app_label: str, model_name: str) -> bool:
+    """The model certainly does not exist at the app's leaf: it has no migration yet (the
+    new migration would fail with "Related model ... cannot be resolved")."""
+    leaves = context.graph.leaf_nodes(app_label)
+    if len(leaves) != 1 or app_label in context.graph.uncertain_apps:
+        return False
+    state = context.state.after(leaves[0])
+    return state is not None and not state.uncertain and state.model(model_name) is None
 
 
 def _header() -> str:

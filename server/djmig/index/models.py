@@ -19,7 +19,7 @@ the autodetector says nothing about it.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -337,7 +337,7 @@ def _imports_app_module(
     models it defines belong to the app too, and djmig has not read them."""
     assert source.tree is not None
     package = module if source.path.name == "__init__.py" else module.rpartition(".")[0]
-    for stmt in ast.walk(source.tree):
+    for stmt in _module_level(source.tree.body):
         targets: list[str] = []
         if isinstance(stmt, ast.ImportFrom):
             base = _absolute(stmt, package)
@@ -351,6 +351,17 @@ def _imports_app_module(
             if inside and target not in parsed and not _is_parsed_member(target, parsed):
                 return f"it imports {target}, which djmig does not read"
     return None
+
+
+def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements run on import: the module's, and those of its ``if``/``try`` blocks."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, ast.If):
+            yield from _module_level(stmt.body + stmt.orelse)
+        elif isinstance(stmt, ast.Try):
+            handlers = [s for h in stmt.handlers for s in h.body]
+            yield from _module_level(stmt.body + handlers + stmt.orelse + stmt.finalbody)
 
 
 def _is_parsed_member(target: str, parsed: set[str]) -> bool:
