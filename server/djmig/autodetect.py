@@ -1083,7 +1083,7 @@ class Writer:
         return repr(value)
 
     def call(self, path: str, args: list[Any], kwargs: Mapping[str, Any]) -> str:
-        path = {v: k for k, v in ALIASES.items() if k.endswith(".Q")}.get(path, path)
+        """A deconstructible's ``path(*args, **kwargs)`` (``DeconstructableSerializer``)."""
         func = self.value(Symbol(path))
         parts = [self.value(a) for a in args]
         parts += [f"{k}={self.value(v)}" for k, v in sorted(kwargs.items())]
