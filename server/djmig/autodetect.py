@@ -411,7 +411,7 @@ def deconstruct_field(
     name = klass.name
     if name not in _CLASS_KEYWORDS:
         return None
-    scope = Scope(fstate.imports, local)
+    scope = _scope(fstate.imports, local)
     kwargs = dict(value.kwargs)
     args = list(value.args)
     positional = (
@@ -438,7 +438,7 @@ def deconstruct_field(
         if target is None:
             return None
         related, setting = target
-    allowed = {**FIELD_POSSIBLES, **_CLASS_KEYWORDS[name]}
+    allowed = _ALLOWED[name]
     out: dict[str, Any] = {}
     for key, raw in kwargs.items():
         if key not in allowed:
@@ -465,6 +465,23 @@ def deconstruct_field(
     if related is not None:
         result["to"] = related
     return FieldDecon(name, result, related, setting)
+
+
+_ALLOWED = {name: {**FIELD_POSSIBLES, **extra} for name, extra in _CLASS_KEYWORDS.items()}
+_SCOPES: dict[tuple[int, str | None], tuple[Mapping[str, str] | None, Scope]] = {}
+
+
+def _scope(imports: Mapping[str, str] | None, local: str | None) -> Scope:
+    """The ``Scope`` of a file's imports, one per imports mapping (files share theirs)."""
+    key = (id(imports), local)
+    cached = _SCOPES.get(key)
+    if cached is not None and cached[0] is imports:
+        return cached[1]
+    scope = Scope(imports, local)
+    if len(_SCOPES) > 50_000:
+        _SCOPES.clear()
+    _SCOPES[key] = (imports, scope)
+    return scope
 
 
 def _is_default(value: Any, default: Any, key: str) -> bool:
