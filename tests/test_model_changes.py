@@ -450,3 +450,48 @@ def test_models_djmig_cannot_fully_read_are_never_reported(tmp_path: Path) -> No
     verdict = makemigrations_check(root)
     assert verdict.descriptions("store") == ["Alter field kind on item"]
     assert descriptions(dm401(root), "store") == ["Alter field kind on item"]
+
+
+SWAPPABLE_ONLY = """\
+from django.conf import settings
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
+    operations = []
+"""
+
+
+def test_initial_migration_of_a_custom_user_model_is_the_one_makemigrations_writes(
+    tmp_path: Path,
+) -> None:
+    """An app with an empty migrations package whose model is the ``AUTH_USER_MODEL``
+    (another app depends on it through ``swappable_dependency``): DM401 "Create model User";
+    the fix writes, below its header line, the file ``makemigrations`` writes, inherited
+    ``AbstractUser`` fields, ``auth`` dependency and ``UserManager`` included."""
+    root = make_project(
+        tmp_path,
+        {
+            "accounts/models.py": ACCOUNTS,
+            "accounts/migrations/__init__.py": "",
+            "notes/migrations/__init__.py": "",
+            "notes/migrations/0001_initial.py": SWAPPABLE_ONLY,
+        },
+        installed_apps=[*INSTALLED[:3], "notes"],
+        extra_settings='AUTH_USER_MODEL = "accounts.User"\n',
+    )
+    django_copy = tmp_path / "django"
+    shutil.copytree(root, django_copy)
+    makemigrations(django_copy)
+    findings = dm401(root)
+    assert [(f.path.name, f.span.start_line, f.message.split(":")[0]) for f in findings] == [
+        ("models.py", 4, "Create model User")
+    ]
+    [created] = apply_create_fix(root, findings[0])
+    expected = django_copy / "accounts/migrations/0001_initial.py"
+    assert created.name == expected.name
+    assert created.read_text().split("\n", 1)[1] == expected.read_text().split("\n", 1)[1]
+    after = makemigrations_check(root, migrate=True)
+    assert after.status == 0, after.output
+    assert after.migrate_error is None

@@ -59,7 +59,8 @@ _LAZY_TEXT = frozenset({
     "django.utils.translation.ugettext_lazy", "django.utils.translation.ugettext",
 })  # fmt: skip
 _BUILTINS = frozenset({"dict", "list", "set", "str", "int", "bool", "float", "tuple", "bytes"})
-_VALIDATORS = "django.core.validators."
+#: Modules of Django's ``@deconstructible`` validators: compared by path and arguments.
+_VALIDATORS = ("django.core.validators.", "django.contrib.auth.validators.")
 _DATETIME = {"datetime.date", "datetime.datetime", "datetime.time", "datetime.timedelta"}
 
 
@@ -742,9 +743,7 @@ def detect_changes(
     unmanaged = [k for k in created if kinds_new[k] == "unmanaged"]
     for key in list(reversed(managed)) + list(reversed(unmanaged)):
         side = sides_new[key]
-        plan.add(
-            _create_model(side, inherited.get(key, frozenset())), "CreateModel", key, beginning=True
-        )
+        plan.add(_create_model(side), "CreateModel", key, beginning=True)
         if kinds_new[key] != "model":
             continue
         related = sorted(n for n in side.state.fields if side.field(n) and side.field(n).related)  # type: ignore[union-attr]
@@ -1145,23 +1144,26 @@ def _targets(decon: FieldDecon | None, app_label: str) -> frozenset[str]:
     )
 
 
-def _create_model(side: _Side, inherited: frozenset[str]) -> Change | None:
+def _create_model(side: _Side) -> Change | None:
+    """``generate_created_models`` after the optimizer: one ``CreateModel`` with the
+    relation fields last (sorted), indexes, constraints and ``unique_together`` in its
+    options, and the managers ``ModelState.from_model`` keeps."""
     state = side.state
     key = state.name_lower
     writer = Writer()
     depends: set[str] = set()
     targets: set[str] = set()
     fields: list[str] = []
-    renderable = not inherited
+    renderable = True
     plain, related = [], []
     for name in state.fields:
-        decon = side.field(name) if name not in inherited else None
+        decon = side.field(name)
         if decon is not None and decon.related is not None:
             related.append(name)
         else:
             plain.append(name)
     for name in plain + sorted(related):
-        decon = side.field(name) if name not in inherited else None
+        decon = side.field(name)
         if decon is None:
             renderable = False
             continue
@@ -1195,6 +1197,9 @@ def _create_model(side: _Side, inherited: frozenset[str]) -> Change | None:
             renderable = False
         elif normalized:
             rendered_options.append(f"        'unique_together': {writer.value(normalized)},")
+    managers = _managers(side, True)
+    if is_unknown(managers):
+        renderable = False
     source = None
     if renderable:
         writer.imports.add("from django.db import models")
@@ -1205,6 +1210,10 @@ def _create_model(side: _Side, inherited: frozenset[str]) -> Change | None:
             lines.append("    options={")
             lines += rendered_options
             lines.append("    },")
+        if managers:
+            lines.append("    managers=[")
+            lines += [f"        ({n!r}, {writer.call(p, a, k)})," for n, p, a, k in managers]
+            lines.append("    ],")
         lines.append(")")
         source = "\n".join(lines)
     return Change(

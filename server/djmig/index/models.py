@@ -86,6 +86,45 @@ class KnownBase:
     managers: tuple[tuple[str, str], ...] = ()
 
 
+#: The fields of the auth base classes as Django 5.2's ``makemigrations`` writes them: what
+#: a new model inheriting them gets in its ``CreateModel`` (never compared: they are Django's).
+_AUTH_FIELDS = {
+    "password": "models.CharField(max_length=128, verbose_name='password')",
+    "last_login": "models.DateTimeField(blank=True, null=True, verbose_name='last login')",
+    "is_superuser": "models.BooleanField(default=False, help_text='Designates that this user "
+    "has all permissions without explicitly assigning them.', verbose_name='superuser status')",
+    "groups": "models.ManyToManyField(blank=True, help_text='The groups this user belongs to. "
+    "A user will get all permissions granted to each of their groups.', "
+    "related_name='user_set', related_query_name='user', to='auth.group', "
+    "verbose_name='groups')",
+    "user_permissions": "models.ManyToManyField(blank=True, help_text='Specific permissions "
+    "for this user.', related_name='user_set', related_query_name='user', "
+    "to='auth.permission', verbose_name='user permissions')",
+    "username": "models.CharField(error_messages={'unique': 'A user with that username "
+    "already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and "
+    "@/./+/-/_ only.', max_length=150, unique=True, "
+    "validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], "
+    "verbose_name='username')",
+    "first_name": "models.CharField(blank=True, max_length=150, verbose_name='first name')",
+    "last_name": "models.CharField(blank=True, max_length=150, verbose_name='last name')",
+    "email": "models.EmailField(blank=True, max_length=254, verbose_name='email address')",
+    "is_staff": "models.BooleanField(default=False, help_text='Designates whether the user "
+    "can log into this admin site.', verbose_name='staff status')",
+    "is_active": "models.BooleanField(default=True, help_text='Designates whether this user "
+    "should be treated as active. Unselect this instead of deleting accounts.', "
+    "verbose_name='active')",
+    "date_joined": "models.DateTimeField(default=django.utils.timezone.now, "
+    "verbose_name='date joined')",
+}
+_MIGRATION_IMPORTS = {"models": "django.db.models"}
+
+
+def _auth_field(name: str) -> FieldState:
+    value = evaluate(ast.parse(_AUTH_FIELDS[name], mode="eval").body)
+    qualname = qualify(value.func, _MIGRATION_IMPORTS) if isinstance(value, CallValue) else None
+    return FieldState(value, qualname, imports=_MIGRATION_IMPORTS)
+
+
 _BASE_USER = ("password", "last_login")
 _PERMISSIONS = ("is_superuser", "groups", "user_permissions")
 _USER = ("username", "first_name", "last_name", "email", "is_staff", "is_active", "date_joined")
@@ -548,7 +587,7 @@ def _known_parent(cls: _Class, known: KnownBase, base: str) -> _Resolved:
     and managers."""
     span = _header_span(cls)
     parent = _Resolved(True, abstract=True, meta=dict(known.options))
-    parent.fields = {name: (FieldState(UNKNOWN, None), span) for name in known.fields}
+    parent.fields = {name: (_auth_field(name), span) for name in known.fields}
     parent.inherited = frozenset(known.fields)
     parent.known_bases = (base,)
     parent.managers = [(name, CallValue(manager)) for name, manager in known.managers]

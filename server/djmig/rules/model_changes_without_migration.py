@@ -47,8 +47,9 @@ When the change adds a NOT NULL field without a default to an existing model (wh
 `makemigrations` asks for a one-off default), the fix is instead "Create migrations:
 nullable + backfill + NOT NULL" (unsafe): the field added with `null=True`, a `RunPython`
 filling the rows with a placeholder by type to review, and an `AlterField` to the field as
-written. No fix when djmig cannot write an operation (a field inherited from an auth base
-class in a new model, a relation to a model that has no migration yet).
+written. A new model on `AbstractUser` gets the fields Django 5.2 gives it. No fix when
+djmig cannot write an operation, nor while a new relation points to another app's model
+that has no migration yet.
 
 ## References
 - `django/db/migrations/autodetector.py`: `MigrationAutodetector.changes`,
@@ -206,8 +207,12 @@ def app_changes(
 
 def _graph_trouble(context: Context, app_label: str) -> bool:
     """A cycle through the app or a dependency of its migrations that cannot be resolved:
-    Django cannot build the state (``makemigrations`` fails before comparing)."""
+    Django cannot build the state (``makemigrations`` fails before comparing). Another
+    app's dependency on this app while it has no migrations is no trouble: its loader
+    ignores that (``ignore_no_migrations``), and the initial migration resolves it."""
     for problem in context.graph.problems:
+        if problem.kind == "no-migrations" and problem.target.app_label == app_label:
+            continue
         keys = (problem.origin.migration, problem.target, *problem.cycle)
         if any(key.app_label == app_label for key in keys):
             return True
