@@ -197,7 +197,7 @@ def apply_create_fix(root: Path, finding: Finding) -> list[Path]:
     return created
 
 
-def assert_agrees(root: Path, verdict: Verdict, findings: list[Finding]) -> None:
+def assert_agrees(verdict: Verdict, findings: list[Finding]) -> None:
     report = f"Django:\n{verdict.output}\ndjmig:\n" + "\n".join(
         f"  {f.path.name}:{f.span.start_line + 1} {f.message}" for f in findings
     )
@@ -317,7 +317,7 @@ def test_edit_agrees_with_makemigrations_and_fix_migrates(project: Path, edit: s
         write_models(project, path, text.replace(old, new))
     verdict = makemigrations_check(project)
     findings = dm401(project)
-    assert_agrees(project, verdict, findings)
+    assert_agrees(verdict, findings)
     # One app's fix at a time: a relation to another app's new model gets its fix once
     # that model has a migration.
     for _ in range(3):

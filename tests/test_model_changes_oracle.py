@@ -171,7 +171,7 @@ def test_random_models_edits_agree_with_makemigrations(library: Path, spec: Spec
         (root / "library/models.py").write_text(render(spec), encoding="utf-8")
         verdict = makemigrations_check(root)
         findings = dm401(root)
-        assert_agrees(root, verdict, findings)
+        assert_agrees(verdict, findings)
         event(f"makemigrations exit status {verdict.status}")
         if not findings or not any(d.get("fix") == "create-migration" for d in findings[0].fixes):
             return

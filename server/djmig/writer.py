@@ -69,7 +69,7 @@ def render_migration(
 
 
 def _dependencies(
-    context: Context, changes: list[Change], app_label: str, leaf: MigrationKey | None
+    context: Context, changes: list[Change], leaf: MigrationKey | None
 ) -> tuple[list[MigrationKey], bool] | None:
     """The app's leaf, other apps' leaves for new relations (``__first__`` for an app
     without migrations), and whether the user model's swappable dependency is needed."""
@@ -120,7 +120,7 @@ def fix_data(
     """The fix data of DM401 (the files to create), empty when djmig cannot write them."""
     if any(c.source is None for c in changes.changes):
         return []
-    found = _dependencies(context, changes.changes, app_label, leaf)
+    found = _dependencies(context, changes.changes, leaf)
     if found is None:
         return []
     dependencies, swappable = found

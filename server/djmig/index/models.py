@@ -160,7 +160,6 @@ class ParsedModel:
     field_spans: dict[str, Span] = field(default_factory=dict)
     inherited: frozenset[str] = frozenset()
     managers_known: bool = True
-    known_bases: tuple[str, ...] = ()
     uncertain: str | None = None
 
 
@@ -199,16 +198,10 @@ class _Resolved:
     managers: list[tuple[str, Any]] = field(default_factory=list)
     managers_known: bool = True
     inherited: frozenset[str] = frozenset()
-    known_bases: tuple[str, ...] = ()
     app_label: str = ""
     bases: tuple[Any, ...] = ()
     uncertain: str | None = None
     has_pk: bool | None = False
-
-
-class Resolver(Protocol):
-    def __call__(self, qualname: str) -> tuple[str, str] | None:
-        """``(app_label, ModelName)`` of a model class named by its import path."""
 
 
 def parse_models(
@@ -276,7 +269,6 @@ def parse_models(
             {fname: s for fname, (_, s) in resolved.fields.items()},
             resolved.inherited,
             resolved.managers_known,
-            resolved.known_bases,
             uncertain,
         )
     return facts
@@ -513,7 +505,7 @@ def _build(
         if base in DJANGO_MODEL:
             result.is_model = True
         elif base in KNOWN_BASES:
-            parents.append(_known_parent(cls, KNOWN_BASES[base], base))
+            parents.append(_known_parent(cls, KNOWN_BASES[base]))
             result.is_model = True
         elif base in classes:
             parent = _resolve(classes[base], classes, auto_field, visiting)
@@ -540,7 +532,6 @@ def _build(
         for fname, (fstate, _) in parent.fields.items():
             result.fields.setdefault(fname, (fstate, _header_span(cls)))
         result.inherited |= parent.inherited
-        result.known_bases += parent.known_bases
         result.managers.extend(m for m in parent.managers if m[0] not in dict(result.managers))
         result.managers_known = result.managers_known and parent.managers_known
         if parent.has_pk is not False:
@@ -582,14 +573,13 @@ def _build(
     return result
 
 
-def _known_parent(cls: _Class, known: KnownBase, base: str) -> _Resolved:
+def _known_parent(cls: _Class, known: KnownBase) -> _Resolved:
     """A ``KnownBase`` as an abstract parent: its fields (not compared), ``Meta`` options
     and managers."""
     span = _header_span(cls)
     parent = _Resolved(True, abstract=True, meta=dict(known.options))
     parent.fields = {name: (_auth_field(name), span) for name in known.fields}
     parent.inherited = frozenset(known.fields)
-    parent.known_bases = (base,)
     parent.managers = [(name, CallValue(manager)) for name, manager in known.managers]
     return parent
 
