@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import graphlib
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -948,8 +949,8 @@ class _Entry:
 
 
 class _Plan:
-    """``_sort_migrations`` (a stable topological sort on the app's own dependencies) and
-    the part of ``MigrationOptimizer`` that applies here: a created model's relation
+    """``_sort_migrations`` (a topological order on the app's own dependencies) and the
+    part of ``MigrationOptimizer`` that applies here: a created model's relation
     fields, indexes, constraints and ``unique_together`` fold into its ``CreateModel``
     (which moves to the last of them when nothing in between references the model), a
     deleted model's relation fields into its ``DeleteModel``, and consecutive
@@ -979,21 +980,18 @@ class _Plan:
             self.entries.append(entry)
 
     def sorted(self) -> list[_Entry]:
+        """``_sort_migrations``: ``graphlib.TopologicalSorter.static_order`` over the app's
+        operations, added the way Django adds them (the order of equals depends on it)."""
         entries = self.entries
-        graph = {
-            id(e): {id(o) for d in e.deps for o in entries if o is not e and o.matches(d)}
-            for e in entries
-        }
-        result: list[_Entry] = []
-        todo = dict(graph)
-        while todo:
-            layer = {node for node, deps in todo.items() if not deps}
-            if not layer:  # a cycle: Django raises; keep the order as generated
-                result += [e for e in entries if id(e) in todo]
-                break
-            result += [e for e in entries if id(e) in layer]
-            todo = {node: deps - layer for node, deps in todo.items() if node not in layer}
-        return result
+        sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter()
+        for index, entry in enumerate(entries):
+            sorter.add(index)
+            for dep in entry.deps:
+                sorter.add(index, *(i for i, o in enumerate(entries) if o.matches(dep)))
+        try:
+            return [entries[i] for i in sorter.static_order()]
+        except graphlib.CycleError:  # Django raises; keep the order as generated
+            return list(entries)
 
     def arrange(self) -> list[Change]:
         entries = self.sorted()
