@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from djmig.config import Config, load_pyproject
+from djmig.db import DatabaseState
 from djmig.graph import MigrationGraph, build_graph, update_graph
 from djmig.index.discovery import WORKSPACE, Notice, Project, discover
 from djmig.index.migrations import MigrationFile, parse_migration_file
@@ -54,6 +55,7 @@ class Analysis:
     notices: list[Notice]
     config: Config
     reported_paths: list[Path] = field(default_factory=list)
+    database: DatabaseState | None = None
     changed: set[Path] = field(default_factory=set)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -100,6 +102,9 @@ class Workspace:
         self._dirty: set[Path] = set()
         self.rule_errors: list[str] = []
         self.timings: dict[str, float] = {}
+        # What was last read from the database (None: not read, or unreadable: the notice).
+        self.database: DatabaseState | None = None
+        self.database_notice: str | None = None
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -212,10 +217,26 @@ class Workspace:
         """Rediscover the project (settings, apps) and re-read every file. The next
         ``analyze()`` reports as changed every file whose findings differ from before."""
         published = self._by_path
+        database, notice = self.database, self.database_notice
         self.__init__(self.root, self.config, self.overlays)  # type: ignore[misc]
         self._by_path = published
         self._dirty.update(published)
+        self.database, self.database_notice = database, notice
         self.load()
+
+    def set_database(self, database: DatabaseState | None, notice: str | None = None) -> None:
+        """What was read from the database (None and a notice: it could not be read). The
+        database rules run again; the graph is rebuilt only when a squash depends on it."""
+        before = self.database
+        self.database, self.database_notice = database, notice
+        old = frozenset(before.applied) if before else None
+        new = frozenset(database.applied) if database else None
+        if self._graph is not None and old != new:
+            if self._graph.replacements:
+                self._invalidate_graph()
+                return
+            self._graph.applied = new  # without squashes, exactly the records
+        self._forget_graph_findings()
 
     # -- models and settings files ----------------------------------------------------------
 
@@ -292,7 +313,8 @@ class Workspace:
     def graph(self) -> MigrationGraph:
         if self._graph is None:
             started = time.perf_counter()
-            self._graph = build_graph(self.project, self.migrations)
+            applied = self.database.applied if self.database is not None else None
+            self._graph = build_graph(self.project, self.migrations, applied)
             self.timings["graph"] = time.perf_counter() - started
         return self._graph
 
@@ -304,7 +326,9 @@ class Workspace:
         return self._state
 
     def _context(self) -> Context:
-        return Context(self.project, self.migrations, self.graph, self.state, self.source)
+        return Context(
+            self.project, self.migrations, self.graph, self.state, self.source, self.database
+        )
 
     def _enabled_rules(self, scope: str) -> Iterable[Rule]:
         for rule in RULES:
@@ -408,10 +432,12 @@ class Workspace:
         self.timings["rules"] = time.perf_counter() - started
         notices = list(self.project.notices)
         notices += [Notice(None, e) for e in self.config_errors + self.rule_errors]
+        if self.database_notice:
+            notices.append(Notice(None, self.database_notice))
         notices += [Notice(path, error) for path, error in self._errors.items()]
         return Analysis(
             self.project, self.migrations, self.graph, dict(self._by_path), notices,
-            self.config, list(self._reported), changed, dict(self.timings),
+            self.config, list(self._reported), self.database, changed, dict(self.timings),
         )  # fmt: skip
 
     def reported(self, migration: MigrationFile) -> bool:
@@ -441,13 +467,22 @@ def _by_path(findings: Iterable[Finding]) -> dict[Path, list[Finding]]:
 
 
 def analyze_workspace(
-    root: Path, config: Config | None = None, progress: Progress | None = None
+    root: Path,
+    config: Config | None = None,
+    progress: Progress | None = None,
+    database: bool = False,
 ) -> Analysis:
-    """Discover, parse, build the graph and run every enabled rule on ``root``."""
+    """Discover, parse, build the graph and run every enabled rule on ``root``;
+    ``database``: read the configured database first (``djmig.db.load``)."""
     started = time.perf_counter()
     workspace = Workspace(root, config)
     workspace.timings["discover"] = time.perf_counter() - started
     workspace.load(progress)
+    if database:
+        from djmig import db
+
+        workspace.set_database(*db.load(workspace.config, workspace.project))
+        workspace.timings["database"] = time.perf_counter() - started
     analysis = workspace.analyze()
     analysis.timings["total"] = time.perf_counter() - started
     return analysis

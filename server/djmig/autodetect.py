@@ -357,13 +357,17 @@ class FieldDecon:
 
 @dataclass
 class Relations:
-    """How relation targets resolve: the app of a model class by import path, and the
-    swappable user model."""
+    """How relation targets resolve: the app of a model class by import path, the
+    swappable user model, and (for the models) the installed apps: a relation to an app
+    that is not installed stops every management command at its system checks
+    (``fields.E307``), so it is no change ``makemigrations`` would write."""
 
     app_label: str
     model_name: str
     resolve_class: Callable[[str], str | None]
     auth_user_model: Any
+    installed: frozenset[str] | None = None
+    not_installed: list[str] = field(default_factory=list)  # apps such relations named
 
     def target(self, value: Any, scope: Scope) -> tuple[str, str | None] | None:
         """``(label_lower, setting)`` of a relation's ``to``; None when unknown."""
@@ -388,6 +392,9 @@ class Relations:
                 return None  # a migration's dotless reference: not resolved here
             value = f"{self.app_label}.{value}"
         app, _, model = value.partition(".")
+        if self.installed is not None and app not in self.installed:
+            self.not_installed.append(app)
+            return None
         label = f"{app}.{model.lower()}"
         user = self.auth_user_model
         if setting is None and isinstance(user, str) and label.lower() == user.lower():

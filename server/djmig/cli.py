@@ -44,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--ignore", type=_codes, help="skip these codes (comma-separated)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even with errors")
     check.add_argument("--fix", action="store_true", help="apply safe fixes")
+    check.add_argument(
+        "--database",
+        metavar="URL",
+        help="read the applied migrations from this database, read-only (DM501-DM503): "
+        "sqlite:///db.sqlite3, postgresql://user@host/name, or `auto` for "
+        "[tool.djmig] database, $DATABASE_URL, then DATABASES['default']",
+    )
     check.add_argument("--verbose", "-v", action="store_true", help="log to stderr")
 
     graph = commands.add_parser("graph", help="export the migration graph")
@@ -67,8 +74,12 @@ def _analyze(path: Path, args: argparse.Namespace) -> tuple[Analysis, list[str]]
     root = find_root(path)
     config, errors = load_pyproject(root)
     overrides = {k: getattr(args, k) for k in ("select", "ignore") if getattr(args, k, None)}
+    database = getattr(args, "database", None)
+    if database and database != "auto":
+        overrides["database"] = database
     config, more = merge(config, overrides)
-    return analyze_workspace(root, config), errors + more
+    read = bool(database or config.database)
+    return analyze_workspace(root, config, database=read), errors + more
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -31,13 +31,20 @@ class Config:
     settings: str | None = None
     python: str | None = None
     database: str | None = None
+    #: Seconds between two reads of the database by the language server; 0: on demand.
+    database_refresh_interval: float = 0
 
     def enabled(self, code: str) -> bool:
         selected = not self.select or any(code.startswith(p) for p in self.select)
         return selected and not any(code.startswith(p) for p in self.ignore)
 
 
-_ALIASES = {"settingsModule": "settings", "interpreter": "python", "databaseUrl": "database"}
+_ALIASES = {
+    "settingsModule": "settings",
+    "interpreter": "python",
+    "databaseUrl": "database",
+    "databaseRefreshInterval": "database_refresh_interval",
+}
 
 
 def merge(base: Config, options: dict[str, Any] | None) -> tuple[Config, list[str]]:
@@ -79,6 +86,9 @@ def _validate(key: str, value: Any) -> str | None:
         for code, level in value.items():
             if not _CODE.match(str(code).upper()) or str(level).lower() not in SEVERITIES:
                 return f"{code} = {level!r} (severities: {', '.join(SEVERITIES)})"
+    elif key == "database_refresh_interval":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            return "expected a number of seconds (0: on demand only)"
     elif value is not None and not isinstance(value, str):
         return "expected a string"
     return None

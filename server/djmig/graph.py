@@ -43,7 +43,10 @@ class GraphProblem:
 @dataclass
 class MigrationGraph:
     """Nodes and edges as Django's ``MigrationGraph`` keeps them: parent and child sets per
-    node. Dummy nodes (missing migrations) stay in ``dummies`` and out of ``nodes``."""
+    node. Dummy nodes (missing migrations) stay in ``dummies`` and out of ``nodes``.
+    ``applied`` is ``MigrationLoader.applied_migrations`` when the graph was built with a
+    database's records (None without): the records, with each squashed migration added
+    when all the migrations it replaces are recorded and removed otherwise."""
 
     parent_map: dict[MigrationKey, set[MigrationKey]] = field(default_factory=dict)
     child_map: dict[MigrationKey, set[MigrationKey]] = field(default_factory=dict)
@@ -53,6 +56,7 @@ class MigrationGraph:
     uncertain: dict[str, set[MigrationKey]] = field(default_factory=dict)
     replacements: dict[MigrationKey, list[MigrationKey]] = field(default_factory=dict)
     applied_replacements: set[MigrationKey] = field(default_factory=set)
+    applied: frozenset[MigrationKey] | None = None
     first_latest_apps: set[str] = field(default_factory=set)
     edges_by_migration: dict[MigrationKey, set[tuple[MigrationKey, MigrationKey]]] = field(
         default_factory=dict
@@ -147,6 +151,18 @@ class MigrationGraph:
                 stack += [(n, False) for n in sorted(self.parent_map.get(node, ()))]
         return visited
 
+    def ancestors(self, target: MigrationKey) -> set[MigrationKey]:
+        """The nodes ``forwards_plan(target)`` holds besides ``target``, as a set (with
+        ``target`` itself when it is on a cycle, where ``forwards_plan`` would not end)."""
+        found: set[MigrationKey] = set()
+        stack = list(self.parent_map.get(target, ()))
+        while stack:
+            node = stack.pop()
+            if node not in found:
+                found.add(node)
+                stack.extend(self.parent_map.get(node, ()))
+        return found
+
     def edges(self) -> list[tuple[MigrationKey, MigrationKey]]:
         return sorted(
             (parent, child)
@@ -167,6 +183,7 @@ class _Builder:
     ) -> None:
         self.project = project
         self.migrations = migrations
+        self.recorded = applied is not None
         self.applied = set(applied or ())
         self.result = graph if graph is not None else MigrationGraph()
         self.parents = self.result.parent_map
@@ -319,14 +336,20 @@ class _Builder:
     def replace(self) -> None:
         """The squash step of ``build_graph`` (``remove_replaced_nodes`` /
         ``remove_replacement_node``), with the applied set when a database is known."""
+        effective = set(self.applied)
         for key, replaced in self.result.replacements.items():
             statuses = [target in self.applied for target in replaced]
             if all(statuses):
                 self.result.applied_replacements.add(key)
+                effective.add(key)
+            else:
+                effective.discard(key)
             if all(statuses) or not any(statuses):
                 self._remove_replaced_nodes(key, replaced)
             else:
                 self._remove_replacement_node(key, replaced)
+        if self.recorded:
+            self.result.applied = frozenset(effective)
 
     def _remove_replaced_nodes(
         self, replacement: MigrationKey, replaced: list[MigrationKey]

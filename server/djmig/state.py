@@ -651,14 +651,32 @@ class StateEngine:
     def model_before(self, key: MigrationKey, app_label: str, model_name: str) -> ModelState | None:
         """Model ``app_label.model_name`` just before migration ``key``: for another app,
         as left by that app's migrations in ``forwards_plan(key)``."""
+        state = self.app_state_before(key, app_label)
+        return state.model(model_name) if state else None
+
+    def app_state_before(self, key: MigrationKey, app_label: str) -> AppState | None:
+        """The models of ``app_label`` just before migration ``key``: for another app, as
+        left by that app's migrations in ``forwards_plan(key)`` (an empty state when there
+        are none); None when ``key`` is not a node of the graph."""
         if app_label == key.app_label:
-            state = self.before(key)
-            return state.model(model_name) if state else None
-        ancestors = [n for n in self.graph.forwards_plan(key) if n.app_label == app_label]
-        if not ancestors:
+            return self.before(key)
+        if key not in self.graph:
             return None
-        state = self._state_after_set(app_label, set(ancestors))
-        return state.model(model_name)
+        heads = self._app_parents(app_label, key, set())
+        if not heads:
+            return AppState(app_label, uncertain=app_label in self.graph.uncertain_apps)
+        history = self._history(app_label)
+        if len(heads) == 1:
+            trace = history.traces.get(next(iter(heads)))
+            return trace.after if trace else AppState(app_label, uncertain=True)
+        closed: set[MigrationKey] = set()
+        stack = list(heads)
+        while stack:
+            node = stack.pop()
+            if node not in closed:
+                closed.add(node)
+                stack.extend(history.parents.get(node, ()))
+        return self._state_after_set(app_label, closed)
 
     def swapped(self, model: ModelState) -> bool | None:
         """``Options.swapped``: the model's ``swappable`` setting names another model."""

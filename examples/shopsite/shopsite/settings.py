@@ -1,4 +1,6 @@
 """Settings of the shopsite example project.
+djmig: DM305 app-not-installed on INSTALLED_APPS: the loyalty package still has its models
+and migrations, but is no longer installed.
 
 djmig reads this file statically (it never imports it): INSTALLED_APPS, AUTH_USER_MODEL,
 MIGRATION_MODULES and DATABASES below are plain literals, so djmig knows the complete set
@@ -27,6 +29,7 @@ INSTALLED_APPS = [
     "orders",
     "payments.apps.PaymentsConfig",
     "reviews",
+    "wishlist",
 ]
 
 MIDDLEWARE = [

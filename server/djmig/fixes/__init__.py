@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from djmig.db import DatabaseState
 from djmig.fixes.create_migration import create_migration_fix
 from djmig.fixes.edits import Applicability, FileEdit, Fix, TextEdit, parses, text_edits
 from djmig.fixes.merge_migration import (
@@ -23,6 +24,7 @@ from djmig.fixes.reverse_noop import add_reverse_noop
 from djmig.fixes.reverse_sql_noop import add_reverse_sql_noop
 from djmig.fixes.reverse_stub import add_reverse_stub
 from djmig.fixes.split_not_null import split_not_null_fix, use_db_default
+from djmig.fixes.swappable_user_model import use_swappable_user_model
 from djmig.index.discovery import Project
 from djmig.keys import MigrationKey, Span
 from djmig.rules import Finding
@@ -34,6 +36,7 @@ class HasProject(Protocol):
     """An ``Analysis`` or a ``Workspace``."""
 
     project: Project
+    database: DatabaseState | None
 
 
 _Rewrite = Callable[[str, dict[str, Any]], "str | None"]
@@ -67,7 +70,9 @@ def fixes_for(finding: Finding, source_text: str, analysis_or_workspace: HasProj
     DMxxx on this line". A fix that does not apply to this text is left out."""
     fixes = []
     for data in finding.fixes:
-        fix = _fix(finding, source_text, data, analysis_or_workspace.project)
+        fix = _applied(finding, data, analysis_or_workspace.database) or _fix(
+            finding, source_text, data, analysis_or_workspace.project
+        )
         if fix is not None:
             fixes.append(fix)
     noqa = add_noqa(source_text, finding.span.start_line, finding.code)
@@ -75,6 +80,32 @@ def fixes_for(finding: Finding, source_text: str, analysis_or_workspace: HasProj
     if fix is not None:
         fixes.append(fix)
     return fixes
+
+
+#: Fixes that rewrite the operation of an existing migration, by kind.
+_REWRITES = {
+    "split-not-null": "Split into nullable + backfill + NOT NULL",
+    "db-default": "Use db_default",
+}
+
+
+def _applied(finding: Finding, data: dict[str, Any], database: DatabaseState | None) -> Fix | None:
+    """A rewrite of a migration the database has applied, disabled with the reason:
+    Django never runs an applied migration again, so the edit would not reach it."""
+    kind = data.get("fix")
+    if database is None or kind not in _REWRITES or "migration" not in data:
+        return None
+    key = MigrationKey(data["app_label"], data["migration"])
+    if key not in database.applied:
+        return None
+    when = database.applied[key]
+    at = f" on {when:%Y-%m-%d %H:%M}" if when else ""
+    reason = (
+        f"{key} is already applied in {database.description}{at}: editing it changes "
+        "nothing there (an applied migration never runs again). Unapply it first "
+        "(migrate to the migration before it) or add the change as a new migration."
+    )
+    return Fix(_REWRITES[kind], finding.code, "unsafe", [], disabled=reason)
 
 
 def _fix(finding: Finding, source: str, data: dict[str, Any], project: Project) -> Fix | None:
@@ -93,6 +124,11 @@ def _fix(finding: Finding, source: str, data: dict[str, Any], project: Project) 
         return create_migration_fix(finding, data, project)
     if kind == "split-not-null":
         return split_not_null_fix(finding, source, data, project)
+    if kind == "swappable-user-model":
+        new = use_swappable_user_model(source, data)
+        safe = data.get("safe") is True
+        title = "Use settings.AUTH_USER_MODEL"
+        return _file_fix(finding, source, new, title, "safe" if safe else "unsafe", safe)
     if kind == "db-default":
         version = installed_django_version(project.site_packages) or DEFAULT_DJANGO_VERSION
         if int(version.split(".")[0]) < 5:

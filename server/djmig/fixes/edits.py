@@ -40,13 +40,15 @@ class FileEdit:
 @dataclass
 class Fix:
     """One code action. ``safe`` fixes are applied by ``djmig check --fix``; ``display``
-    ones are offered in the editor only."""
+    ones are offered in the editor only. A ``disabled`` fix has no edits, only the reason
+    it is not offered (shown greyed out by editors that can)."""
 
     title: str
     code: str
     applicability: Applicability
     edits: list[FileEdit]
     is_preferred: bool = False
+    disabled: str | None = None
 
 
 def split_lines(text: str) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import functools
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from djmig.config import Config
+from djmig.config import Config, tomllib
 from djmig.index.settings import Settings, read_settings
 from djmig.index.source import SourceError, read_source
 from djmig.index.values import evaluate, is_unknown
@@ -112,6 +113,8 @@ class Project:
     source_roots: list[Path] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
+    #: Workspace packages with migrations that ``INSTALLED_APPS`` (statically known) lacks.
+    uninstalled: list[App] = field(default_factory=list)
 
     def is_excluded(self, path: Path) -> bool:
         if not self.excluded:
@@ -124,10 +127,18 @@ class Project:
 
     def models_app(self, path: Path) -> App | None:
         """The workspace app whose models module ``path`` belongs to."""
-        for app in self.apps.values():
-            if app.origin == WORKSPACE and app.owns_models_file(path):
-                return app
-        return None
+        package = path.parent.parent if path.parent.name == "models" else path.parent
+        app = self._workspace_packages.get(package)
+        return app if app is not None and app.owns_models_file(path) else None
+
+    @functools.cached_property
+    def _workspace_packages(self) -> dict[Path, App]:
+        """Package directory → workspace app (the apps are complete once discovered)."""
+        return {
+            app.package_dir: app
+            for app in self.apps.values()
+            if app.origin == WORKSPACE and app.package_dir is not None
+        }
 
     def app_for_dir(self, directory: Path) -> App | None:
         for app in self.apps.values():
@@ -158,6 +169,8 @@ def discover(root: Path, config: Config, overlays: Mapping[Path, str] | None = N
         _discover_workspace_apps(project)
     else:
         _resolve_installed_apps(project, installed)
+        if isinstance(settings.get("MIGRATION_MODULES"), dict):
+            project.uninstalled = _find_uninstalled_apps(project)
     return project
 
 
@@ -174,6 +187,8 @@ def _find_settings(root: Path, config: Config) -> tuple[Path | None, str | None,
         return (path if path.is_file() else None), None, roots
     if module is None and manage is not None:
         module = _settings_from_manage(manage)
+    if module is None:
+        module = _settings_from_entry_points(root) or _settings_from_pytest(root)
     if module:
         found = _find_module_file(module, roots)
         if found:
@@ -212,6 +227,31 @@ def _settings_from_manage(manage: Path) -> str | None:
             if isinstance(value, str):
                 return value
     return None
+
+
+def _settings_from_entry_points(root: Path) -> str | None:
+    """The default ``DJANGO_SETTINGS_MODULE`` of the project's ``wsgi.py``/``asgi.py``
+    (``startproject`` puts them next to ``settings.py``), when they agree."""
+    found = {
+        module
+        for name in ("wsgi.py", "asgi.py")
+        for path in _walk_files(root, name, max_depth=3)
+        if not any(part in SKIP_DIRS for part in path.parts)
+        and (module := _settings_from_manage(path)) is not None
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def _settings_from_pytest(root: Path) -> str | None:
+    """``DJANGO_SETTINGS_MODULE`` of ``[tool.pytest.ini_options]`` (pytest-django)."""
+    path = root / "pyproject.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    options = data.get("tool", {}).get("pytest", {}).get("ini_options", {})
+    module = options.get("DJANGO_SETTINGS_MODULE") if isinstance(options, dict) else None
+    return module if isinstance(module, str) and module else None
 
 
 def _find_module_file(module: str, roots: list[Path]) -> Path | None:
@@ -493,6 +533,42 @@ def _discover_workspace_apps(project: Project) -> None:
                         directory.parent,
                     ),
                 )
+
+
+#: Directories whose apps are installed by test settings, not by the project's.
+TEST_DIRS = {"tests", "test", "testing"}
+
+
+def _find_uninstalled_apps(project: Project) -> list[App]:
+    """Workspace packages that look like apps (``models`` or ``apps.py``) and have a
+    migrations package with numbered migrations, but are not installed."""
+    installed_dirs = {a.migrations_dir for a in project.apps.values() if a.migrations_dir}
+    installed_packages = {a.package_dir for a in project.apps.values() if a.package_dir}
+    found = []
+    for directory, entries in _walk_dirs(project.root):
+        if directory.name != "migrations" or directory in installed_dirs:
+            continue
+        names = {e.name for e in entries}
+        if "__init__.py" not in names or not any(
+            n[:4].isdigit() and n.endswith(".py") for n in names
+        ):
+            continue
+        package = directory.parent
+        if package in installed_packages or project.is_excluded(directory):
+            continue
+        if TEST_DIRS & set(package.relative_to(project.root).parts):
+            continue
+        if not (package / "__init__.py").is_file() or not any(
+            (package / n).exists() for n in ("models.py", "models", "apps.py")
+        ):
+            continue
+        name = _module_name(package, project.source_roots)
+        if name is None:
+            continue
+        label = name.rpartition(".")[2]
+        app = App(label, name, WORKSPACE, f"{name}.migrations", directory, True, package)
+        found.append(app)
+    return sorted(found, key=lambda a: a.name)
 
 
 def _module_name(package: Path, roots: list[Path]) -> str | None:

@@ -11,7 +11,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from djmig.index.source import SourceError, parse_noqa, read_source, suppressed
 from djmig.index.values import UNKNOWN, CallValue, Ref, dotted_name, evaluate
@@ -41,6 +41,19 @@ class Dependency:
     setting: str | None = None
 
 
+class Relation(NamedTuple):
+    """A field of an operation whose target is a literal string (``to="shop.product"``,
+    or the first positional argument): the field's call (``func`` as written), the model
+    it is on (as written, None when not a literal), the field's name, the target and
+    the span of its string literal."""
+
+    func: str
+    model_name: Any
+    field_name: str
+    target: str
+    span: Span
+
+
 @dataclass
 class Operation:
     kind: str | None
@@ -50,6 +63,7 @@ class Operation:
     span: Span
     func_span: Span
     has_star: bool = False
+    relations: tuple[Relation, ...] = ()
 
     @property
     def is_django(self) -> bool:
@@ -348,9 +362,60 @@ class _Parser:
             return Operation(None, None, (), {}, span, self.span(node.func), has_star=True)
         qualname = self.qualify(value.func)
         kind = qualname.rsplit(".", 1)[-1] if qualname else None
+        relations = self.relations(node, kind, value) if kind in _FIELD_OPERATIONS else ()
         return Operation(
-            kind, qualname, value.args, value.kwargs, span, self.span(node.func), value.has_star
-        )
+            kind, qualname, value.args, value.kwargs, span, self.span(node.func), value.has_star,
+            relations,
+        )  # fmt: skip
+
+    def relations(self, node: ast.Call, kind: str | None, value: CallValue) -> tuple[Relation, ...]:
+        """String targets of the fields ``CreateModel`` (``fields``), ``AddField`` and
+        ``AlterField`` (``field``) write."""
+        fields: list[tuple[Any, ast.expr]] = []
+        if kind == "CreateModel":
+            model_name = value.args[0] if value.args else value.kwargs.get("name")
+            written = _argument_node(node, 1, "fields")
+            if isinstance(written, (ast.List, ast.Tuple)):
+                for element in written.elts:
+                    if isinstance(element, ast.Tuple) and len(element.elts) == 2:
+                        fields.append((evaluate(element.elts[0]), element.elts[1]))
+        else:
+            model_name = value.args[0] if value.args else value.kwargs.get("model_name")
+            name = _argument_node(node, 1, "name")
+            written = _argument_node(node, 2, "field")
+            if name is not None and written is not None:
+                fields.append((evaluate(name), written))
+        found = []
+        for field_name, call in fields:
+            if not isinstance(field_name, str) or not isinstance(call, ast.Call):
+                continue
+            func = dotted_name(call.func)
+            if func is None or (
+                func.rpartition(".")[2] not in RELATED_FIELDS
+                and not any(k.arg == "to" for k in call.keywords)
+            ):
+                continue
+            target = _argument_node(call, 0, "to")
+            if isinstance(target, ast.Constant) and isinstance(target.value, str):
+                span = self.span(target)
+                found.append(Relation(func, model_name, field_name, target.value, span))
+        return tuple(found)
+
+
+_FIELD_OPERATIONS = frozenset({"CreateModel", "AddField", "AlterField"})
+#: Django's relation fields whose first parameter is ``to``.
+RELATED_FIELDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
+
+
+def _argument_node(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
+    """The argument node of ``call`` bound to parameter ``keyword`` (at ``position``)."""
+    for given in call.keywords:
+        if given.arg == keyword:
+            return given.value
+    positional = call.args[position] if len(call.args) > position else None
+    if positional is None or any(isinstance(a, ast.Starred) for a in call.args[: position + 1]):
+        return None
+    return positional
 
 
 def qualify(dotted: str | None, imports: dict[str, str]) -> str | None:

@@ -16,7 +16,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from djmig.index.source import SourceError, read_source
-from djmig.index.values import UNKNOWN, Hook, Ref, dotted_name, evaluate, is_unknown
+from djmig.index.values import UNKNOWN, CallValue, Hook, Ref, dotted_name, evaluate, is_unknown
 from djmig.keys import SourceLines, Span
 
 logger = logging.getLogger(__name__)
@@ -284,9 +284,47 @@ def _eval_special(node: ast.AST, names: dict[str, Any], path: Path, hook: Any) -
         return os.path.join(*args)
     if func in ("os.environ.get", "os.getenv") and len(args) == 2 and not node.keywords:
         return args[1]
+    if func is not None and _is_environ_env(func.partition(".")[0], names):
+        return _environ_default(node, func, names, hook)
     if func in ("str",) and len(args) == 1 and isinstance(args[0], PurePath):
         return str(args[0])
     return NotImplemented
+
+
+#: ``environ.Env`` methods that return their ``default`` when the variable is not set.
+_ENV_METHODS = {
+    "str", "bool", "int", "float", "json", "list", "tuple", "dict", "url", "path",
+    "db", "db_url", "cache", "cache_url", "email", "email_url", "search_url",
+}  # fmt: skip
+
+
+def _is_environ_env(name: str, names: dict[str, Any]) -> bool:
+    """``name`` is bound to a django-environ ``Env`` (``env = environ.Env(...)``)."""
+    value = names.get(name)
+    return isinstance(value, CallValue) and value.func in ("environ.Env", "Env")
+
+
+def _environ_default(node: ast.Call, func: str, names: dict[str, Any], hook: Any) -> Any:
+    """``env("X", default=...)`` / ``env.list("X", default=[...])``: the default, as when
+    the variable is unset (django-environ); a scheme default of ``Env(X=(type, default))``
+    when no default is given; else unknown. ``env.db()`` and other parsers of URLs give
+    a structure djmig does not build: unknown."""
+    _, _, method = func.partition(".")
+    if method and method not in _ENV_METHODS:
+        return NotImplemented
+    if method and method not in ("str", "bool", "int", "float", "list", "tuple", "dict", "path"):
+        return UNKNOWN
+    for keyword in node.keywords:
+        if keyword.arg == "default":
+            return evaluate(keyword.value, names, hook)
+    if len(node.args) >= 3 and method == "":
+        return evaluate(node.args[2], names, hook)  # env(var, cast, default)
+    variable = evaluate(node.args[0], names, hook) if node.args else UNKNOWN
+    env = names[func.partition(".")[0]]
+    scheme = env.kwargs.get(variable) if isinstance(variable, str) else None
+    if isinstance(scheme, tuple) and len(scheme) == 2:
+        return scheme[1]
+    return UNKNOWN
 
 
 def read_settings(

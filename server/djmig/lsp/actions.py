@@ -108,7 +108,9 @@ def _action(
         diagnostics=[ls.diagnostics(uri, [finding])[0]],
         is_preferred=fix.is_preferred or None,
     )
-    if lazy:
+    if fix.disabled:
+        action.disabled = types.CodeActionDisabled(reason=fix.disabled)
+    elif lazy:
         action.data = {
             "uri": uri,
             "code": finding.code,
@@ -127,8 +129,11 @@ def code_actions(
     resolve = ls.client_supports("text_document.code_action.resolve_support.properties") or []
     lazy = "edit" in resolve
     result = []
+    disabled = ls.client_supports("text_document.code_action.disabled_support")
     for finding in findings:
         for fix in _fixes(ls, workspace, uri, path, finding):
+            if fix.disabled and not disabled:
+                continue  # the client cannot show why: leave it out
             merge = fix.title.startswith("Create merge migration")
             if _creates_files(fix) and not merge and not _can_create(ls):
                 continue  # only the merge migration has a command for such clients
@@ -151,7 +156,7 @@ def resolve(ls: DjmigServer, action: types.CodeAction) -> types.CodeAction:
         ):
             continue
         for fix in _fixes(ls, workspace, uri, path, finding):
-            if fix.title == data.get("title"):
+            if fix.title == data.get("title") and not fix.disabled:
                 action.edit = workspace_edit(ls, fix)
                 return action
     return action

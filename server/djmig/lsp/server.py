@@ -28,7 +28,7 @@ from djmig import __version__, export
 from djmig.analysis import Workspace
 from djmig.config import Config, load_pyproject, merge
 from djmig.keys import SourceLines
-from djmig.lsp import actions
+from djmig.lsp import actions, database
 from djmig.lsp.convert import from_range, path_to_uri, same_lines, to_diagnostic, uri_to_path
 from djmig.rules import Finding
 
@@ -70,6 +70,7 @@ class DjmigServer(LanguageServer):
         self.uris_of_root: dict[Path, set[str]] = {}
         self.pull = False
         self.ready = asyncio.Event()
+        self.db_reads = database.DatabaseReads(self)
 
     # -- capabilities ------------------------------------------------------------------------
 
@@ -135,20 +136,36 @@ class DjmigServer(LanguageServer):
                 )
                 loop.call_soon_threadsafe(self.work_done_progress.report, token, report)
 
+        overlays = self.open_documents(root)
+
         def build() -> Workspace:
-            workspace = Workspace(root, config)
+            workspace = Workspace(root, config, dict(overlays))
             workspace.load(progress)
             return workspace
 
         workspace = await loop.run_in_executor(None, build)
+        for path, text in self.open_documents(root).items():
+            if overlays.get(path) != text:  # typed while the index was being built
+                workspace.update_file(path, text)
+        previous = self.workspaces.get(root)
+        if previous is not None and previous.database is not None:
+            workspace.set_database(previous.database, previous.database_notice)
+        self.workspaces[root] = workspace
+        self.refresh(workspace, full=True)
+        # After the migration diagnostics are out: reading the database never delays them.
+        self.db_reads.schedule(root)
+        self.db_reads.start_timer(workspace)
+        if token is not None:
+            self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
+
+    def open_documents(self, root: Path) -> dict[Path, str]:
+        """The editor buffers of files under ``root``."""
+        found = {}
         for document in list(self.workspace.text_documents.values()):
             path = uri_to_path(document.uri)
             if path and root in path.parents:
-                workspace.update_file(path, document.source)
-        self.workspaces[root] = workspace
-        self.refresh(workspace, full=True)
-        if token is not None:
-            self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
+                found[path] = document.source
+        return found
 
     # -- diagnostics ------------------------------------------------------------------------
 
@@ -314,6 +331,7 @@ async def did_change_folders(
         path = uri_to_path(folder.uri)
         if path is not None:
             ls.workspaces.pop(path.resolve(), None)
+            ls.db_reads.stop(path.resolve())
             ls.folders = [f for f in ls.folders if f != path.resolve()]
     added = [p.resolve() for p in (uri_to_path(f.uri) for f in params.event.added) if p]
     ls.folders += added
@@ -352,8 +370,12 @@ def did_close(ls: DjmigServer, params: types.DidCloseTextDocumentParams) -> None
 async def did_save(ls: DjmigServer, params: types.DidSaveTextDocumentParams) -> None:
     path = uri_to_path(params.text_document.uri)
     workspace = ls.workspace_for(path) if path else None
-    if path is not None and workspace is not None and _needs_reload(workspace, path):
+    if path is None or workspace is None:
+        return
+    if _needs_reload(workspace, path):
         await ls.index(workspace.root)
+    elif workspace.key_for_path(path) is not None or path in workspace.project.settings.files:
+        ls.db_reads.schedule(workspace.root)  # before a migrate, perhaps; or DATABASES
 
 
 def _needs_reload(workspace: Workspace, path: Path) -> bool:
@@ -481,6 +503,38 @@ def show_graph(ls: DjmigServer, *args: Any) -> Any:
     if workspace is None:
         return None
     return export.FORMATS[fmt](workspace.analyze(), None)
+
+
+@server.command(database.REFRESH)
+async def refresh_database(ls: DjmigServer, *args: Any) -> str:
+    """Read the database again. Argument: optional folder URI (default: every folder)."""
+    await ls.ready.wait()
+    path = uri_to_path(args[0]) if args and isinstance(args[0], str) else None
+    workspace = ls.workspace_for(path) if path else None
+    roots = [workspace.root] if workspace is not None else list(ls.workspaces)
+    outcomes = await asyncio.gather(*(ls.db_reads.read(root) for root in roots))
+    return "; ".join(outcomes)
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
+def code_lens(ls: DjmigServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+    path = uri_to_path(params.text_document.uri)
+    workspace = ls.workspace_for(path) if path else None
+    if path is None or workspace is None:
+        return []
+    return database.code_lenses(ls, workspace, path)
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(ls: DjmigServer, params: types.HoverParams) -> types.Hover | None:
+    path = uri_to_path(params.text_document.uri)
+    workspace = ls.workspace_for(path) if path else None
+    if path is None or workspace is None:
+        return None
+    lines = ls.lines_of(path)
+    position = params.position
+    col = lines.col_from_encoding(position.line, position.character, ls.encoding)
+    return database.hover(ls, workspace, path, position.line, col)
 
 
 @server.command("djmig.reload")

@@ -81,7 +81,13 @@ def uses_oracle(context: Context) -> bool:
 def split_fixes(located: Located, model_name: str, field_name: str) -> list[dict[str, Any]]:
     """The "split" fix (below) and "Use db_default" (Django 5.0)."""
     split = split_fix(located, model_name, field_name)
-    return [split, {"fix": "db-default", "operation": located.position}]
+    db_default = {
+        "fix": "db-default",
+        "operation": located.position,
+        "app_label": located.key.app_label,
+        "migration": located.key.name,
+    }
+    return [split, db_default]
 
 
 def split_fix(located: Located, model_name: str, field_name: str) -> dict[str, Any]:

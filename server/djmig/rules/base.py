@@ -12,6 +12,7 @@ from djmig.keys import Span
 from djmig.state import StateEngine
 
 if TYPE_CHECKING:
+    from djmig.db import DatabaseState
     from djmig.graph import MigrationGraph
     from djmig.index.discovery import Project
     from djmig.index.migrations import MigrationFile
@@ -59,13 +60,16 @@ class Finding:
 class Context:
     """What project-wide and per-app rules see. ``state`` (the model states along the
     graph) is built on first use unless a cached engine is given; ``sources`` parses the
-    workspace's models and settings files (``Workspace.source``)."""
+    workspace's models and settings files (``Workspace.source``). ``database``: what was
+    read from the project's database, None when it was not or could not be read (the
+    database rules stay silent)."""
 
     project: Project
     migrations: Mapping[MigrationKey, MigrationFile]
     graph: MigrationGraph
     state_engine: StateEngine | None = field(default=None, repr=False)
     sources: Callable[[Path], SourceFile | None] = field(default=lambda path: None, repr=False)
+    database: DatabaseState | None = None
 
     @property
     def state(self) -> StateEngine:

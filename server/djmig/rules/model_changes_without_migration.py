@@ -182,8 +182,11 @@ def app_changes(
             return None
         return None
 
+    installed = frozenset(project.apps) if project.closed else None
+    not_installed: list[str] = []
+
     def new_relations(model_name: str) -> Relations:
-        return Relations(app_label, model_name, resolve_class, user)
+        return Relations(app_label, model_name, resolve_class, user, installed, not_installed)
 
     def old_relations(model_name: str) -> Relations:
         from djmig.autodetect import _no_classes
@@ -202,6 +205,8 @@ def app_changes(
         inherited={k: m.inherited for k, m in facts.models.items()},
         managers_known={k: m.managers_known for k, m in facts.models.items()},
     )
+    if not_installed:
+        return None  # fields.E307: makemigrations stops at its system checks
     return changes, leaf
 
 

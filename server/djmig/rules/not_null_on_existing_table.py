@@ -43,6 +43,8 @@ with the default (one `update()`) and another with the `AlterField` to the field
 Deploy the code between the backfill and the `AlterField` for the benefit to hold.
 "Use db_default" (Django 5.0 and later, unsafe) turns a literal `default=` into
 `db_default=`, so the database keeps the default; the model must say the same.
+Neither is offered on a migration the project's database has already applied (an applied
+migration never runs again): the editor shows them disabled, with that reason.
 
 ## References
 - `django/db/backends/base/schema.py`: `BaseDatabaseSchemaEditor.add_field` ("Drop the

@@ -48,6 +48,8 @@ that depended on the edited one. Without a default the value is a placeholder by
 the value existing rows should hold is a decision of the project. Not offered for other
 field types (foreign keys, custom fields). "Use db_default" (Django 5.0 and later,
 unsafe) gives the field `db_default=` the same placeholder instead (not for dates).
+Neither is offered on a migration the project's database has already applied (an applied
+migration never runs again): the editor shows them disabled, with that reason.
 
 ## References
 - `django/db/backends/base/schema.py`: `BaseDatabaseSchemaEditor.add_field`,
