@@ -979,7 +979,7 @@ def report(result: dict[str, Any], workspace: dict[str, Any], load: list[float])
         others = "-" if one["other_cpu"] is None else f"{one['other_cpu']:.2f} cores"
         lines.append(f"  {number:>2}  {one['first_complete']:6.3f}s  {p95}  {others}")
     lines += ["", "ratios of medians (djmig / Django):"]
-    lines += [f"  {label:<56} {value:>6.2f}" for label, value in result["ratios"].items()]
+    lines += [f"  {label:<56} {value:>8.3g}" for label, value in result["ratios"].items()]
     lines += ["", "budgets (issue 3):"]
     names = {
         "first_complete_median_s": "first complete diagnostics, median",
