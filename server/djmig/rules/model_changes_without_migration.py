@@ -18,9 +18,12 @@ renamed field is a removal and an addition, as `makemigrations --noinput` report
 Silent on what cannot be read statically: custom or third-party field classes, computed
 arguments, base classes from outside the app (other than Django's `AbstractUser`,
 `AbstractBaseUser`, `PermissionsMixin`), multi-table inheritance, dynamically created
-classes, custom managers, models whose migrations djmig cannot replay, apps with
-conflicting leaves, and apps whose models modules cannot be parsed (deleted models are
-reported only when every models module was read).
+classes, custom managers (not compared), models whose migrations djmig cannot replay, apps
+whose graph has a problem (conflicting leaves, missing or circular dependencies), apps
+whose models relate to an app that is not installed (`fields.E307` stops `makemigrations`
+at its checks), and apps whose models modules cannot be parsed (deleted models are
+reported only when every models module was read, and none imports another module of the
+app that could define models).
 
 ## Why is this bad?
 The database schema follows the migrations, not the models: until a migration is written,
