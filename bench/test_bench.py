@@ -126,6 +126,9 @@ def test_bench_lsp_smoke(tmp_path: Path) -> None:
     assert set(result["measurements"]) == set(bench_lsp.STARTUP)
     assert set(result["keystrokes"]) == set(bench_lsp.KEYSTROKES)
     assert all(k["n"] == 2 for k in result["keystrokes"].values())
+    assert set(result["navigation"]) == set(bench_lsp.NAVIGATION)
+    assert all(k["n"] == 2 for k in result["navigation"].values())
+    assert "navigation_p95_max_s" in result["budgets"]
     assert set(result["budgets"]) >= {"first_complete_median_s", "run_python_p95_s"}
     assert result["facts"]["unexpected_publishes"] == []
     assert result["facts"]["exit_codes"] == [0, 0]

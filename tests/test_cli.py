@@ -391,7 +391,11 @@ def test_graph_json_schema(graph_project: Path) -> None:
     result = djmig("graph", "--format", "json", ".", cwd=graph_project)
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert set(document) == {"nodes", "edges", "leaf_nodes"}
+    assert set(document) == {
+        "nodes", "edges", "leaf_nodes", "conflicts", "apps", "plan", "applied",
+    }  # fmt: skip
+    assert document["conflicts"] == {"shop": ["0002_a", "0002_b"]}
+    assert document["applied"] is None  # no database read
     nodes = {(n["app_label"], n["name"]): n["path"] for n in document["nodes"]}
     assert set(nodes) == {
         ("notes", "0001_initial"),

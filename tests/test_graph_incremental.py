@@ -8,6 +8,7 @@ from pathlib import Path
 
 from djmig.analysis import Workspace
 from djmig.graph import MigrationGraph, build_graph
+from djmig.keys import MigrationKey
 from helpers import app_migrations, make_project, migration
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -74,3 +75,13 @@ def test_dependency_edit_patches_the_graph_instead_of_rebuilding(tmp_path: Path)
     assert workspace.graph is graph
     assert graph.conflicts() == {}
     assert snapshot(graph) == snapshot(build_graph(workspace.project, workspace.migrations))
+
+
+def test_forwards_plan_ends_on_a_cycle_and_keeps_djangos_order_without_one() -> None:
+    a, b, c = (MigrationKey("shop", n) for n in ("0001_a", "0002_b", "0003_c"))
+    graph = MigrationGraph()
+    for child, parent in ((b, a), (c, b), (c, a)):
+        graph.parent_map.setdefault(child, set()).add(parent)
+    assert graph.forwards_plan(c) == [a, b, c]  # Django's order on an acyclic graph
+    graph.parent_map.setdefault(a, set()).add(c)  # a depends on c: a cycle
+    assert sorted(graph.forwards_plan(c)) == [a, b, c]

@@ -440,6 +440,10 @@ class Workspace:
             self.config, list(self._reported), self.database, changed, dict(self.timings),
         )  # fmt: skip
 
+    def reported_paths(self) -> list[Path]:
+        """The migration files findings are reported for (``reported``), in load order."""
+        return list(self._reported)
+
     def reported(self, migration: MigrationFile) -> bool:
         """Findings are shown for the workspace's own apps, outside ``exclude``. Other
         migrations (site-packages, excluded paths) are in the graph but never reported."""

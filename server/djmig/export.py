@@ -1,11 +1,18 @@
-"""Exports of the migration graph: JSON, Graphviz DOT and Mermaid."""
+"""Exports of the migration graph: JSON, Graphviz DOT, Mermaid, SVG and an HTML page.
+
+Every export takes the analysis, an optional app (that app's migrations and the edges
+touching it) and an optional applied state (migration key to True/False); the JSON, SVG
+and HTML exports show the applied state when it is given.
+"""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
+from djmig import graph_view
 from djmig.analysis import Analysis
-from djmig.keys import MigrationKey
+from djmig.keys import AppliedState, MigrationKey
 
 
 def _select(
@@ -21,25 +28,53 @@ def _select(
     return sorted(nodes), edges
 
 
-def to_json(analysis: Analysis, app: str | None = None) -> str:
+def document(
+    analysis: Analysis, app: str | None = None, applied: AppliedState | None = None
+) -> dict[str, Any]:
+    """The graph as data: ``nodes`` (in plan order, with their layer, leaf and conflict
+    flags), ``edges``, ``leaf_nodes`` and ``conflicts`` per app, ``apps`` in lane order,
+    ``plan`` (what ``migrate`` applies, in order) and ``applied`` (None: not known)."""
     nodes, edges = _select(analysis, app)
+    view = graph_view.layout(analysis, nodes, edges, applied)
+    return _document(analysis, app, view, applied)
+
+
+def _document(
+    analysis: Analysis, app: str | None, view: graph_view.Layout, applied: AppliedState | None
+) -> dict[str, Any]:
     leaves: dict[str, list[str]] = {}
     for key in analysis.graph.leaf_nodes():
         if app is None or key.app_label == app:
             leaves.setdefault(key.app_label, []).append(key.name)
-    document = {
+    return {
         "nodes": [
-            {"app_label": k.app_label, "name": k.name, "path": _path(analysis, k)} for k in nodes
+            {"app_label": n.key.app_label, "name": n.key.name, "path": n.path, "layer": n.layer,
+             "leaf": n.leaf, "conflict": n.conflict, "cyclic": n.cyclic}
+            for n in view.nodes
         ],
-        "edges": [[str(p), str(c)] for p, c in edges],
+        "edges": [[str(e.parent.key), str(e.child.key)] for e in view.edges],
         "leaf_nodes": leaves,
-    }
-    return json.dumps(document, indent=2)
+        "conflicts": {a: names for a, names in leaves.items() if len(names) > 1},
+        "apps": [lane.app for lane in view.lanes],
+        "plan": [n.id for n in view.nodes],
+        "applied": {str(k): v for k, v in applied.items()} if applied is not None else None,
+    }  # fmt: skip
 
 
-def _path(analysis: Analysis, key: MigrationKey) -> str | None:
-    migration = analysis.migrations.get(key)
-    return str(migration.path) if migration else None
+def to_json(analysis: Analysis, app: str | None = None, applied: AppliedState | None = None) -> str:
+    return json.dumps(document(analysis, app, applied))
+
+
+def to_svg(analysis: Analysis, app: str | None = None, applied: AppliedState | None = None) -> str:
+    nodes, edges = _select(analysis, app)
+    return graph_view.render_svg(graph_view.layout(analysis, nodes, edges, applied))
+
+
+def to_html(analysis: Analysis, app: str | None = None, applied: AppliedState | None = None) -> str:
+    nodes, edges = _select(analysis, app)
+    view = graph_view.layout(analysis, nodes, edges, applied)
+    title = f"Migrations of {analysis.project.root.name}" + (f" ({app})" if app else "")
+    return graph_view.render_html(view, _document(analysis, app, view, applied), title)
 
 
 def _conflicting(analysis: Analysis) -> set[MigrationKey]:
@@ -48,7 +83,7 @@ def _conflicting(analysis: Analysis) -> set[MigrationKey]:
     }
 
 
-def to_dot(analysis: Analysis, app: str | None = None) -> str:
+def to_dot(analysis: Analysis, app: str | None = None, applied: AppliedState | None = None) -> str:
     nodes, edges = _select(analysis, app)
     conflicting = _conflicting(analysis)
     lines = ["digraph migrations {", "  rankdir=TB;", "  node [shape=box, fontname=monospace];"]
@@ -60,7 +95,9 @@ def to_dot(analysis: Analysis, app: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def to_mermaid(analysis: Analysis, app: str | None = None) -> str:
+def to_mermaid(
+    analysis: Analysis, app: str | None = None, applied: AppliedState | None = None
+) -> str:
     nodes, edges = _select(analysis, app)
     ids = {key: f"n{i}" for i, key in enumerate(nodes)}
     lines = ["flowchart TB"]
@@ -73,4 +110,6 @@ def to_mermaid(analysis: Analysis, app: str | None = None) -> str:
     return "\n".join(lines)
 
 
-FORMATS = {"json": to_json, "dot": to_dot, "mermaid": to_mermaid}
+FORMATS = {
+    "json": to_json, "dot": to_dot, "mermaid": to_mermaid, "svg": to_svg, "html": to_html,
+}  # fmt: skip

@@ -135,9 +135,12 @@ class MigrationGraph:
         }
 
     def forwards_plan(self, target: MigrationKey) -> list[MigrationKey]:
-        """``MigrationGraph.forwards_plan``: Django's iterative DFS over parents."""
+        """``MigrationGraph.forwards_plan``: Django's iterative DFS over parents. Django
+        checks the graph is acyclic first; here a node is expanded once, so that a cycle
+        ends the walk (on an acyclic graph no node is expanded twice anyway)."""
         visited: list[MigrationKey] = []
         visited_set: set[MigrationKey] = set()
+        expanded: set[MigrationKey] = set()
         stack: list[tuple[MigrationKey, bool]] = [(target, False)]
         while stack:
             node, processed = stack.pop()
@@ -146,7 +149,8 @@ class MigrationGraph:
             if processed:
                 visited_set.add(node)
                 visited.append(node)
-            else:
+            elif node not in expanded:
+                expanded.add(node)
                 stack.append((node, True))
                 stack += [(n, False) for n in sorted(self.parent_map.get(node, ()))]
         return visited

@@ -7,6 +7,7 @@ using the text of the few lines that are not ASCII (see ``SourceLines``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 
@@ -18,6 +19,11 @@ class MigrationKey(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.app_label}.{self.name}"
+
+
+#: Whether each migration is applied to the database (absent: not known). Hovers, code lenses
+#: and graph exports show it when they are given one.
+AppliedState = Mapping[MigrationKey, bool]
 
 
 class Span(NamedTuple):

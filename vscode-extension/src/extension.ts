@@ -391,6 +391,28 @@ class Djmig implements vscode.Disposable {
   }
 }
 
+interface JsonPosition {
+  line: number;
+  character: number;
+}
+
+interface JsonLocation {
+  uri: string;
+  range: { start: JsonPosition; end: JsonPosition };
+}
+
+/** The "N dependents" code lens: the server's JSON arguments as VS Code's references peek. */
+async function showReferences(uri: string, position: JsonPosition, locations: JsonLocation[]): Promise<void> {
+  const range = (r: JsonLocation['range']): vscode.Range =>
+    new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
+  await vscode.commands.executeCommand(
+    'editor.action.showReferences',
+    vscode.Uri.parse(uri),
+    new vscode.Position(position.line, position.character),
+    locations.map((l) => new vscode.Location(vscode.Uri.parse(l.uri), range(l.range))),
+  );
+}
+
 let djmig: Djmig | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -402,6 +424,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('djmig.client.showGraph', () => d.showGraph()),
     vscode.commands.registerCommand('djmig.client.createMergeMigration', () => d.createMergeMigration()),
     vscode.commands.registerCommand('djmig.client.showOutput', () => d.output.show()),
+    vscode.commands.registerCommand('djmig.client.showReferences', showReferences),
     vscode.workspace.onDidChangeConfiguration((event) => d.onConfigurationChanged(event)),
   );
   const python = await pythonExtension();

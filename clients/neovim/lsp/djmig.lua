@@ -23,6 +23,16 @@ local function server_cmd(root)
   return { 'python3', '-m', 'djmig', 'serve' }
 end
 
+--- The "N dependents" code lens runs this client-side command: its third argument holds the
+--- locations, listed in the quickfix window.
+local function show_references(command, ctx)
+  local client = vim.lsp.get_client_by_id(ctx.client_id)
+  local locations = (command.arguments or {})[3] or {}
+  local items = vim.lsp.util.locations_to_items(locations, client and client.offset_encoding or 'utf-16')
+  vim.fn.setqflist({}, ' ', { title = command.title, items = items })
+  vim.cmd('copen')
+end
+
 ---@type vim.lsp.Config
 return {
   cmd = function(dispatchers, config)
@@ -36,4 +46,5 @@ return {
   -- exclude, settingsModule, interpreter, databaseUrl
   init_options = vim.empty_dict(),
   settings = { djmig = vim.empty_dict() },
+  commands = { ['djmig.client.showReferences'] = show_references },
 }

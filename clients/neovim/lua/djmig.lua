@@ -49,6 +49,16 @@ end
 
 M.clients = {} -- root -> client id (0.7)
 
+--- The "N dependents" code lens runs this client-side command: its third argument holds the
+--- locations, listed in the quickfix window.
+local function show_references(command, ctx)
+  local client = vim.lsp.get_client_by_id(ctx.client_id)
+  local locations = (command.arguments or {})[3] or {}
+  local items = vim.lsp.util.locations_to_items(locations, client and client.offset_encoding or 'utf-16')
+  vim.fn.setqflist({}, ' ', { title = command.title, items = items })
+  vim.cmd('copen')
+end
+
 --- Start (or reuse) the server for the buffer's project and attach the buffer.
 function M.attach(bufnr, opts)
   opts = opts or {}
@@ -64,6 +74,7 @@ function M.attach(bufnr, opts)
     init_options = opts.init_options, -- e.g. { select = { 'DM1', 'DM201' } }
     settings = { djmig = opts.settings or vim.empty_dict() },
     on_attach = opts.on_attach,
+    commands = { ['djmig.client.showReferences'] = show_references },
   }
   if vim.lsp.start then -- 0.8+: starts once per root, then attaches
     return vim.lsp.start(config, { bufnr = bufnr })

@@ -1,5 +1,5 @@
-"""The database in the editor: when it is read, code lenses of applied state, hovers on
-dependencies.
+"""The database in the editor: when it is read, code lenses of applied state, the applied
+state that hovers and graphs show.
 
 The database is never read on the keystroke path: once after each (re-)index, on
 ``djmig.refreshDatabase``, on save of a migration or settings file, and every
@@ -15,6 +15,7 @@ import asyncio
 import datetime
 import logging
 import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,8 +23,6 @@ from lsprotocol import types
 
 from djmig import db
 from djmig.analysis import Workspace
-from djmig.graph import FIRST, LATEST
-from djmig.index.migrations import Dependency
 from djmig.keys import MigrationKey, Span
 from djmig.lsp.convert import path_to_uri, to_range
 
@@ -196,65 +195,22 @@ def code_lenses(ls: DjmigServer, workspace: Workspace, path: Path) -> list[types
     return lenses
 
 
-# -- hover --------------------------------------------------------------------------------------
+# -- applied state for hovers and graphs ---------------------------------------------------
 
 
-def _contains(span: Span, line: int, col: int) -> bool:
-    return (span.start_line, span.start_col) <= (line, col) <= (span.end_line, span.end_col)
+class AppliedMigrations(Mapping[MigrationKey, bool]):
+    """``AppliedState`` of the graph's migrations, from what the database read holds."""
 
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
 
-def _target(workspace: Workspace, dependency: Dependency) -> MigrationKey | None:
-    """The migration a dependency names, resolved as ``MigrationLoader.check_key``."""
-    key = dependency.key
-    if key is None and dependency.setting:
-        value = workspace.project.settings.get(dependency.setting)
-        key = MigrationKey(value.split(".", 1)[0], FIRST) if isinstance(value, str) else None
-    if key is None:
-        return None
-    if key.name in (FIRST, LATEST):
-        graph = workspace.graph
-        nodes = (
-            graph.root_nodes(key.app_label)
-            if key.name == FIRST
-            else graph.leaf_nodes(key.app_label)
-        )
-        return nodes[0] if nodes else key
-    return key
+    def __getitem__(self, key: MigrationKey) -> bool:
+        if key not in self.workspace.graph:
+            raise KeyError(key)
+        return applied_at(self.workspace, key)[0]
 
+    def __iter__(self) -> Iterator[MigrationKey]:
+        return iter(self.workspace.graph.nodes)
 
-def hover(
-    ls: DjmigServer, workspace: Workspace, path: Path, line: int, col: int
-) -> types.Hover | None:
-    """On a tuple of ``dependencies``/``run_before``/``replaces``: the target's file and,
-    when the database was read, its applied state."""
-    key = workspace.files.get(path)
-    migration = workspace.migrations.get(key) if key else None
-    if migration is None:
-        return None
-    for dependency in (*migration.dependencies, *migration.run_before, *migration.replaces):
-        if not _contains(dependency.span, line, col):
-            continue
-        target = _target(workspace, dependency)
-        if target is None:
-            return None
-        found = workspace.migrations.get(target)
-        markdown = "markdown" in (ls.client_supports("text_document.hover.content_format") or [])
-        title = f"**{target}**" if markdown else str(target)
-        if found is None:
-            lines = [title, "no such migration"]
-        else:
-            try:
-                shown = found.path.relative_to(workspace.root).as_posix()
-            except ValueError:
-                shown = str(found.path)
-            lines = [title, f"`{shown}`" if markdown else shown]
-            if workspace.database is not None:
-                lines.append(state_text(workspace, target))
-        return types.Hover(
-            contents=types.MarkupContent(
-                kind=types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText,
-                value="\n\n".join(lines),
-            ),
-            range=to_range(dependency.span, migration.lines, ls.encoding),
-        )
-    return None
+    def __len__(self) -> int:
+        return len(self.workspace.graph.nodes)

@@ -27,8 +27,8 @@ from pygls.protocol.json_rpc import JsonRPCNotification
 from djmig import __version__, export
 from djmig.analysis import Workspace
 from djmig.config import Config, load_pyproject, merge
-from djmig.keys import SourceLines
-from djmig.lsp import actions, database
+from djmig.keys import AppliedState, SourceLines
+from djmig.lsp import actions, database, navigation
 from djmig.lsp.convert import from_range, path_to_uri, same_lines, to_diagnostic, uri_to_path
 from djmig.rules import Finding
 
@@ -221,6 +221,11 @@ class DjmigServer(LanguageServer):
             if source is not None:
                 return source.lines
         return SourceLines("")
+
+    def applied_for(self, workspace: Workspace) -> AppliedState | None:
+        """The applied state of migrations, for hovers and graphs: None when the database
+        was not read."""
+        return database.AppliedMigrations(workspace) if workspace.database is not None else None
 
     def diagnostics(self, uri: str, findings: list[Finding]) -> list[types.Diagnostic]:
         if not findings:
@@ -493,16 +498,67 @@ def create_merge_migration(ls: DjmigServer, uri: str, app_label: str) -> str | N
     return actions.create_merge_on_disk(ls, uri, app_label)
 
 
+# -- navigation -----------------------------------------------------------------------------
+
+
+@server.feature(types.TEXT_DOCUMENT_DEFINITION)
+def definition(ls: DjmigServer, params: types.DefinitionParams) -> list[types.Location] | None:
+    return navigation.definition(ls, params)
+
+
+@server.feature(types.TEXT_DOCUMENT_REFERENCES)
+def references(ls: DjmigServer, params: types.ReferenceParams) -> list[types.Location] | None:
+    return navigation.references(ls, params)
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(ls: DjmigServer, params: types.HoverParams) -> types.Hover | None:
+    return navigation.hover(ls, params)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_COMPLETION,
+    types.CompletionOptions(trigger_characters=navigation.TRIGGER_CHARACTERS),
+)
+def completion(ls: DjmigServer, params: types.CompletionParams) -> types.CompletionList | None:
+    return navigation.completion(ls, params)
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+def code_lens(ls: DjmigServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+    """Dependents, then the applied state when the database was read."""
+    lenses = navigation.code_lens(ls, params)
+    path = uri_to_path(params.text_document.uri)
+    workspace = ls.workspace_for(path) if path else None
+    if path is not None and workspace is not None:
+        lenses += database.code_lenses(ls, workspace, path)
+    return lenses
+
+
+@server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+def document_symbols(
+    ls: DjmigServer, params: types.DocumentSymbolParams
+) -> list[types.DocumentSymbol] | list[types.SymbolInformation]:
+    return navigation.document_symbols(ls, params)
+
+
+@server.feature(types.WORKSPACE_SYMBOL)
+def workspace_symbols(
+    ls: DjmigServer, params: types.WorkspaceSymbolParams
+) -> list[types.WorkspaceSymbol]:
+    return navigation.workspace_symbols(ls, params)
+
+
 @server.command("djmig.showGraph")
 def show_graph(ls: DjmigServer, *args: Any) -> Any:
-    """Arguments: optional folder URI, optional format (json|dot|mermaid)."""
+    """Arguments: optional folder URI, optional format (json|dot|mermaid|svg|html)."""
     uri = args[0] if args and isinstance(args[0], str) else None
     fmt = args[1] if len(args) > 1 and args[1] in export.FORMATS else "json"
     path = uri_to_path(uri) if uri else (ls.folders[0] if ls.folders else None)
     workspace = ls.workspace_for(path) if path else None
     if workspace is None:
         return None
-    return export.FORMATS[fmt](workspace.analyze(), None)
+    return export.FORMATS[fmt](workspace.analyze(), None, ls.applied_for(workspace))
 
 
 @server.command(database.REFRESH)
@@ -514,27 +570,6 @@ async def refresh_database(ls: DjmigServer, *args: Any) -> str:
     roots = [workspace.root] if workspace is not None else list(ls.workspaces)
     outcomes = await asyncio.gather(*(ls.db_reads.read(root) for root in roots))
     return "; ".join(outcomes)
-
-
-@server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
-def code_lens(ls: DjmigServer, params: types.CodeLensParams) -> list[types.CodeLens]:
-    path = uri_to_path(params.text_document.uri)
-    workspace = ls.workspace_for(path) if path else None
-    if path is None or workspace is None:
-        return []
-    return database.code_lenses(ls, workspace, path)
-
-
-@server.feature(types.TEXT_DOCUMENT_HOVER)
-def hover(ls: DjmigServer, params: types.HoverParams) -> types.Hover | None:
-    path = uri_to_path(params.text_document.uri)
-    workspace = ls.workspace_for(path) if path else None
-    if path is None or workspace is None:
-        return None
-    lines = ls.lines_of(path)
-    position = params.position
-    col = lines.col_from_encoding(position.line, position.character, ls.encoding)
-    return database.hover(ls, workspace, path, position.line, col)
 
 
 @server.command("djmig.reload")
