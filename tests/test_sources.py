@@ -82,7 +82,10 @@ def test_rules(monkeypatch: pytest.MonkeyPatch) -> None:
         Rule("DM998", "user-model", Severity.WARNING, "doc", check_project=_auth_user_model),
         Rule("DM999", "model-class", Severity.WARNING, "doc", check_app=_model_classes),
     )
-    monkeypatch.setattr(analysis_module, "RULES", RULES + extra)
+    # The models here have no migrations that create them: DM401 is left out, so the
+    # findings are the test rules' alone.
+    kept = tuple(rule for rule in RULES if rule.code != "DM401")
+    monkeypatch.setattr(analysis_module, "RULES", kept + extra)
 
 
 @pytest.fixture

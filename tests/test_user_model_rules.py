@@ -367,7 +367,9 @@ def test_reference_to_an_app_no_longer_installed_fails_migrate_and_is_dm304(run:
         at(run.good, "legacy/migrations/0001_initial.py", '"gone.widget"'),
         at(run.good, "shop/migrations/0001_initial.py", '"catalog.product"'),
     ]
-    (finding,) = [f for f in run.good_analysis.findings if "legacy" in str(f.path)]
+    (finding,) = [
+        f for f in run.good_analysis.findings if "legacy" in str(f.path) and f.code == "DM304"
+    ]
     assert finding.message.startswith(
         "The field legacy.Thing.widget was declared with a lazy reference to 'gone.widget', "
         "but app 'gone' isn't installed"
@@ -697,7 +699,10 @@ def test_dm301_and_dm304_in_models_follow_unsaved_edits(tmp_path: Path) -> None:
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "first")
-    workspace = Workspace(root)
+    # The fixture's models and migrations differ on purpose: DM401 is not what this is about.
+    config, _ = load_pyproject(root)
+    config.ignore.append("DM401")
+    workspace = Workspace(root, config)
     workspace.load()
     assert workspace.analyze().findings == []
     text = settings_path.read_text()

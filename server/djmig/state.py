@@ -46,12 +46,14 @@ class FieldState(NamedTuple):
     """A field as its last operation wrote it. ``qualname`` is its class, resolved with the
     imports of that migration; ``nullable_since`` counts the app's data operations
     (``AppState.data_operations``) when the field last became nullable, in migration
-    ``nullable_in`` (both None: not nullable or unknown)."""
+    ``nullable_in`` (both None: not nullable or unknown). ``imports`` are the names of the
+    file that wrote it (what the names inside ``value`` stand for)."""
 
     value: Any
     qualname: str | None
     nullable_since: int | None = None
     nullable_in: MigrationKey | None = None
+    imports: Mapping[str, str] | None = None
 
     @property
     def field(self) -> Field | None:
@@ -240,15 +242,18 @@ class _Replayer:
         )
 
     def field_state(self, value: Any, previous: FieldState | None = None) -> FieldState:
+        imports = self.imports
         if not isinstance(value, CallValue):
-            return FieldState(value, None)
-        qualname = qualify(value.func, self.imports)
+            return FieldState(value, None, imports=imports)
+        qualname = qualify(value.func, imports)
         klass = field_class(qualname)
         if klass is None or value.has_star or not (klass.null or value.kwargs.get("null") is True):
-            return FieldState(value, qualname)
+            return FieldState(value, qualname, imports=imports)
         if previous is not None and previous.nullable_since is not None:
-            return FieldState(value, qualname, previous.nullable_since, previous.nullable_in)
-        return FieldState(value, qualname, self.state.data_operations, self.key)
+            return FieldState(
+                value, qualname, previous.nullable_since, previous.nullable_in, imports
+            )
+        return FieldState(value, qualname, self.state.data_operations, self.key, imports)
 
     # -- operations ---------------------------------------------------------------------
 

@@ -1,3 +1,5 @@
+# djmig: DM401 on the helpful_votes line. The field was added to the model but no
+# migration adds it: makemigrations would write 0006_review_helpful_votes.
 from django.db import models
 
 
@@ -6,3 +8,4 @@ class Review(models.Model):
     rating = models.PositiveSmallIntegerField()
     author_name = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
+    helpful_votes = models.PositiveIntegerField(default=0)

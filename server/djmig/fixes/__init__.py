@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from djmig.db import DatabaseState
+from djmig.fixes.create_migration import create_migration_fix
 from djmig.fixes.edits import Applicability, FileEdit, Fix, TextEdit, parses, text_edits
 from djmig.fixes.merge_migration import (
     DEFAULT_DJANGO_VERSION,
@@ -119,6 +120,8 @@ def _fix(finding: Finding, source: str, data: dict[str, Any], project: Project) 
         return _file_fix(finding, source, new, title, "unsafe")
     if kind == "merge-migration":
         return _merge_fix(finding, data["app_label"], data["leaves"], project)
+    if kind == "create-migration":
+        return create_migration_fix(finding, data, project)
     if kind == "split-not-null":
         return split_not_null_fix(finding, source, data, project)
     if kind == "swappable-user-model":

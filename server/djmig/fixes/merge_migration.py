@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import ast
 import datetime
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from djmig.autodetect import parse_number
 from djmig.index.source import SourceError, read_source
 
 DEFAULT_DJANGO_VERSION = "5.2"
@@ -30,16 +30,6 @@ class Migration(migrations.Migration):
     operations = [
     ]
 """
-
-
-def parse_number(name: str) -> int | None:
-    """``MigrationAutodetector.parse_number``: the number a migration name starts with, the
-    last one for a squashed migration (``0001_squashed_0004_x`` → 4)."""
-    if squashed := re.search(r".*_squashed_(\d+)", name):
-        return int(squashed[1])
-    if match := re.match(r"^\d+", name):
-        return int(match[0])
-    return None
 
 
 def merge_migration_name(leaves: Iterable[str], now: datetime.datetime | None = None) -> str:

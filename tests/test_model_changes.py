@@ -1,0 +1,497 @@
+"""DM401 against real ``makemigrations --check --dry-run``, and its fix against ``migrate``.
+
+One project whose migrations real ``makemigrations`` writes once (module fixture): a
+custom user model on ``AbstractUser``, a ``models/`` package with an abstract base, a
+proxy, relations across apps and to the user model, Meta options, indexes, constraints.
+djmig must find nothing there. Then edits of ``models.py``, each checked against Django's
+verdict on a copy of the project: the same operations (descriptions, in order) and the
+same migration name; after the "Create migration" fix is applied on disk,
+``makemigrations --check`` must find nothing and ``migrate`` must succeed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from djmig.analysis import Workspace
+from djmig.fixes import fixes_for
+from djmig.rules import Finding
+from helpers import make_project
+from models_oracle import Verdict, makemigrations, makemigrations_check
+
+ACCOUNTS = """\
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    nickname = models.CharField(max_length=40, blank=True)
+"""
+
+SHOP = """\
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+SIZES = [("s", "Small"), ("m", "Medium")]
+
+
+def default_code():
+    return "x"
+
+
+class Category(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField()
+
+    class Meta:
+        verbose_name_plural = "categories"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Product(models.Model):
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True)
+    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=20, default=default_code)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    size = models.CharField(max_length=1, choices=SIZES, default="s")
+    added = models.DateTimeField(default=timezone.now)
+    tags = models.ManyToManyField("Tag", blank=True)
+
+    objects = models.Manager()
+
+    class Meta:
+        unique_together = ("category", "name")
+        indexes = [models.Index(fields=["name"], name="product_name_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="price_positive"),
+        ]
+
+
+class Tag(models.Model):
+    label = models.CharField(max_length=30)
+"""
+
+BLOG_INIT = """\
+from .base import TimeStamped
+from .posts import Post, PublishedPost
+
+__all__ = ["Post", "PublishedPost", "TimeStamped"]
+"""
+
+BLOG_BASE = """\
+from django.db import models
+
+
+class TimeStamped(models.Model):
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created"]
+"""
+
+BLOG_POSTS = """\
+from django.conf import settings
+from django.db import models
+
+from .base import TimeStamped
+
+
+class Post(TimeStamped):
+    title = models.CharField(max_length=120)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    category = models.ForeignKey("shop.Category", on_delete=models.CASCADE, null=True)
+
+
+class PublishedPost(Post):
+    class Meta:
+        proxy = True
+"""
+
+INSTALLED = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "accounts",
+    "shop",
+    "blog",
+]
+
+
+def write_models(root: Path, path: str, text: str) -> None:
+    (root / path).write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project, its migrations written by real ``makemigrations``."""
+    root = make_project(
+        tmp_path_factory.mktemp("dm401"),
+        {
+            "accounts/models.py": ACCOUNTS,
+            "accounts/migrations/__init__.py": "",
+            "shop/models.py": SHOP,
+            "shop/migrations/__init__.py": "",
+            "blog/models/__init__.py": BLOG_INIT,
+            "blog/models/base.py": BLOG_BASE,
+            "blog/models/posts.py": BLOG_POSTS,
+            "blog/migrations/__init__.py": "",
+        },
+        installed_apps=INSTALLED,
+        extra_settings='AUTH_USER_MODEL = "accounts.User"\n',
+    )
+    makemigrations(root)
+    return root
+
+
+@pytest.fixture
+def project(synced: Path, tmp_path: Path) -> Iterator[Path]:
+    copy = tmp_path / "project"
+    shutil.copytree(synced, copy)
+    yield copy
+
+
+def dm401(root: Path) -> list[Finding]:
+    workspace = Workspace(root)
+    workspace.load()
+    analysis = workspace.analyze()
+    return [f for f in analysis.findings if f.code == "DM401"]
+
+
+def app_of(finding: Finding) -> str:
+    """The app of a finding in a models module (``app/models.py``, ``app/models/x.py``)."""
+    parent = finding.path.parent
+    return parent.parent.name if parent.name == "models" else parent.name
+
+
+def descriptions(findings: list[Finding], app_label: str) -> list[str]:
+    return [f.message.split(": no migration")[0] for f in findings if app_of(f) == app_label]
+
+
+def migration_name_of(finding: Finding) -> str:
+    return finding.message.rsplit("/", 1)[1].removesuffix(".py)")
+
+
+def apply_create_fix(root: Path, finding: Finding) -> list[Path]:
+    """Apply the finding's "Create migration" fix on disk; the files it created."""
+    workspace = Workspace(root)
+    workspace.load()
+    source = finding.path.read_text(encoding="utf-8")
+    fixes = [f for f in fixes_for(finding, source, workspace) if f.title.startswith("Create")]
+    assert fixes, f"no Create migration fix for {finding.message}"
+    created = []
+    for edit in fixes[0].edits:
+        assert edit.create
+        edit.path.write_text("".join(e.new_text for e in edit.edits), encoding="utf-8")
+        created.append(edit.path)
+    return created
+
+
+def assert_agrees(verdict: Verdict, findings: list[Finding]) -> None:
+    report = f"Django:\n{verdict.output}\ndjmig:\n" + "\n".join(
+        f"  {f.path.name}:{f.span.start_line + 1} {f.message}" for f in findings
+    )
+    assert bool(findings) == verdict.changes, report
+    if verdict.status == 1:
+        for app_label in set(verdict.apps) | {app_of(f) for f in findings}:
+            # Findings are sorted by position; the migration name says the order.
+            expected = sorted(verdict.descriptions(app_label))
+            assert sorted(descriptions(findings, app_label)) == expected, report
+            names = verdict.names(app_label)
+            mine = {migration_name_of(f) for f in findings if app_of(f) == app_label}
+            if names and not names[0].split("_", 1)[1].startswith("auto_"):
+                assert mine == {names[0]}, report
+
+
+def test_project_written_by_makemigrations_has_no_dm401(synced: Path) -> None:
+    assert dm401(synced) == []
+
+
+SLUG = "    slug = models.SlugField()\n"
+LABEL = "    label = models.CharField(max_length=30)\n"
+UPDATED = "    updated = models.DateTimeField(auto_now=True)\n"
+#: edit → (file, text replaced, replacement)
+EDITS = {
+    "add_field": (
+        "shop/models.py",
+        SLUG,
+        SLUG + "    sku = models.CharField(max_length=32, blank=True)\n",
+    ),
+    "defaults_spelled_out_are_no_change": (
+        "shop/models.py",
+        SLUG,
+        '    slug = models.SlugField(max_length=50, db_index=True, null=False, help_text="")\n',
+    ),
+    "remove_and_alter": (
+        "shop/models.py",
+        "    code = models.CharField(max_length=20, default=default_code)\n"
+        "    price = models.DecimalField(max_digits=10, decimal_places=2)\n",
+        "    price = models.DecimalField(max_digits=12, decimal_places=2)\n",
+    ),
+    "new_model_with_relations": (
+        "shop/models.py",
+        "class Tag(models.Model):\n",
+        "class Review(models.Model):\n"
+        "    product = models.ForeignKey(Product, on_delete=models.CASCADE)\n"
+        "    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)\n"
+        "    stars = models.PositiveSmallIntegerField(default=5)\n\n\n"
+        "class Tag(models.Model):\n",
+    ),
+    "meta_options": (
+        "shop/models.py",
+        '        ordering = ["name"]\n',
+        '        ordering = ("name",)\n        db_table = "shop_categories"\n',
+    ),
+    "index_renamed_and_added": (
+        "shop/models.py",
+        '        indexes = [models.Index(fields=["name"], name="product_name_idx")]\n',
+        "        indexes = [\n"
+        '            models.Index(fields=["name"], name="product_title_idx"),\n'
+        '            models.Index(fields=["name", "price"], name="product_np_idx"),\n'
+        "        ]\n",
+    ),
+    "unique_together_removed": (
+        "shop/models.py",
+        '        unique_together = ("category", "name")\n',
+        "",
+    ),
+    "not_null_field": ("shop/models.py", LABEL, LABEL + "    rank = models.IntegerField()\n"),
+    "abstract_base_field": (
+        "blog/models/base.py",
+        UPDATED,
+        UPDATED + "    revision = models.PositiveIntegerField(default=1)\n",
+    ),
+    "user_model_field": ("accounts/models.py", "blank=True)\n", "blank=True, default='')\n"),
+    "proxy_model_added": (
+        "blog/models/posts.py",
+        "class PublishedPost(Post):\n",
+        "class FeaturedPost(Post):\n    class Meta:\n        proxy = True\n\n\n"
+        "class PublishedPost(Post):\n",
+    ),
+    "relation_to_a_new_model_of_another_app": (
+        "blog/models/posts.py",
+        "    title = models.CharField(max_length=120)\n",
+        "    title = models.CharField(max_length=120)\n"
+        '    topic = models.ForeignKey("shop.Topic", on_delete=models.SET_NULL, null=True)\n',
+    ),
+    "delete_proxy_model": (
+        "blog/models/posts.py",
+        "class PublishedPost(Post):\n    class Meta:\n        proxy = True\n",
+        "",
+    ),
+}
+
+#: edit → more replacements of the same kind
+ALSO = {
+    "relation_to_a_new_model_of_another_app": [
+        (
+            "shop/models.py",
+            "class Tag(models.Model):\n",
+            "class Topic(models.Model):\n    name = models.CharField(max_length=20)\n\n\n"
+            "class Tag(models.Model):\n",
+        ),
+    ],
+    "proxy_model_added": [("blog/models/__init__.py", "Post, ", "FeaturedPost, Post, ")],
+    "delete_proxy_model": [("blog/models/__init__.py", ", PublishedPost", "")],
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_edit_agrees_with_makemigrations_and_fix_migrates(project: Path, edit: str) -> None:
+    path, old, new = EDITS[edit]
+    text = (project / path).read_text(encoding="utf-8")
+    assert old in text
+    write_models(project, path, text.replace(old, new))
+    for path, old, new in ALSO.get(edit, []):
+        text = (project / path).read_text(encoding="utf-8")
+        write_models(project, path, text.replace(old, new))
+    verdict = makemigrations_check(project)
+    findings = dm401(project)
+    assert_agrees(verdict, findings)
+    # One app's fix at a time: a relation to another app's new model gets its fix once
+    # that model has a migration.
+    for _ in range(3):
+        if not findings:
+            break
+        fixable = [f for f in findings if any(d["fix"] == "create-migration" for d in f.fixes)]
+        assert fixable, [f.message for f in findings]
+        apply_create_fix(project, fixable[0])
+        findings = dm401(project)
+    after = makemigrations_check(project, migrate=True)
+    assert after.status == 0, after.output
+    assert after.migrate_error is None
+    assert dm401(project) == []
+
+
+TRICKY_MODELS = """\
+import decimal
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .fields import UpperCaseField
+from .other import Elsewhere
+
+KINDS = {"a": "Alpha", "b": "Beta"}
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    LIVE = "live", _("Live")
+
+
+class ProductQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(status=Status.LIVE)
+
+
+class Describable:
+    def describe(self):
+        return str(self)
+
+
+class Member(AbstractUser):
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+
+
+class Item(Describable, models.Model):
+    code = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    label = models.CharField(max_length=20)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    kind = models.CharField(max_length=1, choices=KINDS, blank=True)
+    price = models.DecimalField(max_digits=8, decimal_places=2, default=decimal.Decimal("0.00"))
+    stock = models.IntegerField(validators=[MinValueValidator(0), MaxValueValidator(999)])
+    owner = models.ForeignKey("Member", models.SET_NULL, null=True, db_index=False)
+    twin = models.OneToOneField("self", on_delete=models.CASCADE, null=True, blank=True)
+    other = models.ForeignKey(Elsewhere, on_delete=models.CASCADE, related_name="+")
+    slug = models.SlugField(unique=True, db_index=True, max_length=50)
+    email = models.EmailField(max_length=254, verbose_name=_("e-mail"))
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-price"]
+        unique_together = (("kind", "label"),)
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "price"], name="item_kind_price"),
+            models.CheckConstraint(check=models.Q(stock__lte=999), name="item_stock"),
+        ]
+        indexes = [models.Index(fields=("label",), name="item_label_idx")]
+
+
+class Note(models.Model):
+    body = models.TextField(help_text=_("the note"))
+    tag = UpperCaseField(max_length=20)
+    item = models.ForeignKey(Item, models.CASCADE)
+
+    class Meta:
+        ordering = [models.F("id").desc(nulls_last=True)]
+"""
+
+FIELDS_PY = """\
+from django.db import models
+
+
+class UpperCaseField(models.CharField):
+    def get_prep_value(self, value):
+        return super().get_prep_value(value).upper()
+"""
+
+OTHER_PY = """\
+from django.db import models
+
+
+class Elsewhere(models.Model):
+    name = models.CharField(max_length=10)
+"""
+
+
+def test_models_djmig_cannot_fully_read_are_never_reported(tmp_path: Path) -> None:
+    """Custom fields, ``TextChoices``, a queryset manager, a model defined outside the
+    models module, expressions in Meta, a swappable user model inheriting ``Meta``:
+    ``makemigrations`` wrote the migrations, so no DM401 — and none either after an edit
+    djmig cannot see (a custom field's argument), which Django does report."""
+    root = make_project(
+        tmp_path,
+        {
+            "store/models.py": TRICKY_MODELS,
+            "store/fields.py": FIELDS_PY,
+            "store/other.py": OTHER_PY,
+            "store/migrations/__init__.py": "",
+        },
+        installed_apps=["django.contrib.auth", "django.contrib.contenttypes", "store"],
+        extra_settings='AUTH_USER_MODEL = "store.Member"\n',
+    )
+    makemigrations(root)
+    assert makemigrations_check(root).status == 0
+    assert dm401(root) == []
+    models = root / "store/models.py"
+    edited = TRICKY_MODELS.replace("UpperCaseField(max_length=20)", "UpperCaseField(max_length=3)")
+    models.write_text(edited)
+    assert makemigrations_check(root).status == 1
+    assert dm401(root) == []
+    # The same value spelled differently is no change; a real one on the readable model is.
+    edited = TRICKY_MODELS.replace('Decimal("0.00")', 'Decimal("0")')
+    models.write_text(edited.replace("max_length=1, choices", "max_length=2, choices"))
+    verdict = makemigrations_check(root)
+    assert verdict.descriptions("store") == ["Alter field kind on item"]
+    assert descriptions(dm401(root), "store") == ["Alter field kind on item"]
+
+
+SWAPPABLE_ONLY = """\
+from django.conf import settings
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
+    operations = []
+"""
+
+
+def test_initial_migration_of_a_custom_user_model_is_the_one_makemigrations_writes(
+    tmp_path: Path,
+) -> None:
+    """An app with an empty migrations package whose model is the ``AUTH_USER_MODEL``
+    (another app depends on it through ``swappable_dependency``): DM401 "Create model User";
+    the fix writes, below its header line, the file ``makemigrations`` writes, inherited
+    ``AbstractUser`` fields, ``auth`` dependency and ``UserManager`` included."""
+    root = make_project(
+        tmp_path,
+        {
+            "accounts/models.py": ACCOUNTS,
+            "accounts/migrations/__init__.py": "",
+            "notes/migrations/__init__.py": "",
+            "notes/migrations/0001_initial.py": SWAPPABLE_ONLY,
+        },
+        installed_apps=[*INSTALLED[:3], "notes"],
+        extra_settings='AUTH_USER_MODEL = "accounts.User"\n',
+    )
+    django_copy = tmp_path / "django"
+    shutil.copytree(root, django_copy)
+    makemigrations(django_copy)
+    findings = dm401(root)
+    assert [(f.path.name, f.span.start_line, f.message.split(":")[0]) for f in findings] == [
+        ("models.py", 4, "Create model User")
+    ]
+    [created] = apply_create_fix(root, findings[0])
+    expected = django_copy / "accounts/migrations/0001_initial.py"
+    assert created.name == expected.name
+    assert created.read_text().split("\n", 1)[1] == expected.read_text().split("\n", 1)[1]
+    after = makemigrations_check(root, migrate=True)
+    assert after.status == 0, after.output
+    assert after.migrate_error is None
