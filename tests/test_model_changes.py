@@ -495,3 +495,64 @@ def test_initial_migration_of_a_custom_user_model_is_the_one_makemigrations_writ
     after = makemigrations_check(root, migrate=True)
     assert after.status == 0, after.output
     assert after.migrate_error is None
+
+
+LIBRARY_BEFORE = """\
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=200)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+"""
+
+LIBRARY_AFTER = """\
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True)
+
+
+class Shelf(models.Model):
+    label = models.CharField(max_length=10)
+    owner = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="shelves")
+
+
+class Legacy(models.Model):
+    code = models.CharField(max_length=5)
+    author = models.ForeignKey(Author, on_delete=models.DO_NOTHING)
+
+    class Meta:
+        managed = False
+        db_table = "legacy"
+"""
+
+
+def test_created_deleted_and_unmanaged_models_give_the_file_makemigrations_writes(
+    tmp_path: Path,
+) -> None:
+    """A model created with a relation, an unmanaged one, a deleted one with a relation,
+    an added field: the operations in makemigrations' order (its name says so) and, below
+    the header line, the same file."""
+    root = make_project(
+        tmp_path, {"library/models.py": LIBRARY_BEFORE, "library/migrations/__init__.py": ""}
+    )
+    makemigrations(root)
+    (root / "library/models.py").write_text(LIBRARY_AFTER)
+    django_copy = tmp_path / "django"
+    shutil.copytree(root, django_copy)
+    makemigrations(django_copy)
+    [expected] = sorted((django_copy / "library/migrations").glob("0002_*.py"))
+    findings = dm401(root)
+    assert {migration_name_of(f) for f in findings} == {expected.stem}
+    [created] = apply_create_fix(root, findings[0])
+    assert created.name == expected.name
+    assert created.read_text().split("\n", 1)[1] == expected.read_text().split("\n", 1)[1]
+    after = makemigrations_check(root, migrate=True)
+    assert (after.status, after.migrate_error) == (0, None), after.output

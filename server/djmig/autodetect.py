@@ -1167,6 +1167,8 @@ def _create_model(side: _Side) -> Change | None:
             related.append(name)
         else:
             plain.append(name)
+    if state.options.get("managed", True) is False:
+        related = []  # an unmanaged model's relations are not written (``generate_created_models``)
     for name in plain + sorted(related):
         decon = side.field(name)
         if decon is None:

@@ -37,37 +37,36 @@ PRIVATE_FIELDS = {
     "django.contrib.contenttypes.fields.GenericForeignKey",
     "django.contrib.contenttypes.fields.GenericRelation",
 }
-#: ``django.db.models.options.DEFAULT_NAMES``.
-META_OPTIONS = frozenset(
-    {
-        "verbose_name",
-        "verbose_name_plural",
-        "db_table",
-        "db_table_comment",
-        "ordering",
-        "unique_together",
-        "permissions",
-        "get_latest_by",
-        "order_with_respect_to",
-        "app_label",
-        "db_tablespace",
-        "abstract",
-        "managed",
-        "proxy",
-        "swappable",
-        "auto_created",
-        "apps",
-        "default_permissions",
-        "select_on_save",
-        "default_related_name",
-        "required_db_features",
-        "required_db_vendor",
-        "base_manager_name",
-        "default_manager_name",
-        "indexes",
-        "constraints",
-    }
+#: ``django.db.models.options.DEFAULT_NAMES``, in its order (``original_attrs`` follows it).
+DEFAULT_NAMES = (
+    "verbose_name",
+    "verbose_name_plural",
+    "db_table",
+    "db_table_comment",
+    "ordering",
+    "unique_together",
+    "permissions",
+    "get_latest_by",
+    "order_with_respect_to",
+    "app_label",
+    "db_tablespace",
+    "abstract",
+    "managed",
+    "proxy",
+    "swappable",
+    "auto_created",
+    "apps",
+    "default_permissions",
+    "select_on_save",
+    "default_related_name",
+    "required_db_features",
+    "required_db_vendor",
+    "base_manager_name",
+    "default_manager_name",
+    "indexes",
+    "constraints",
 )
+META_OPTIONS = frozenset(DEFAULT_NAMES)
 _LAZY_TEXT = {
     "django.utils.translation.gettext_lazy",
     "django.utils.translation.gettext",
@@ -249,7 +248,7 @@ def parse_models(
             if isinstance(label, str):
                 continue  # a model of another app
             uncertain = uncertain or "Meta.app_label cannot be read"
-        options = dict(meta)
+        options = {key: meta[key] for key in sorted(meta, key=DEFAULT_NAMES.index)}
         options.setdefault("indexes", [])
         options.setdefault("constraints", [])
         fields = {fname: fstate for fname, (fstate, _) in resolved.fields.items()}
