@@ -72,7 +72,7 @@ async function openFile(page, relative) {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1400, height: 860 },
+    viewport: { width: 1400, height: 1800 }, // tall enough for every Problems row (the list is virtual)
   });
   const page = context.pages()[0] || (await context.newPage());
   page.on('pageerror', (e) => step('pageerror', String(e).slice(0, 300)));
