@@ -130,6 +130,10 @@ async function openFile(page, relative) {
       () => (document.querySelector('.monaco-editor .view-lines')?.textContent || '').includes('RunPython.noop'),
       null, { timeout: T });
     step('applied', await page.locator('.monaco-editor .view-lines').first().innerText());
+    // The edit marks the tab dirty a moment after the text shows: wait for it, so that the
+    // save below is not taken as done before it began (and is not sent to the closing menu).
+    await page.locator('.tab.active.dirty').waitFor({ timeout: T });
+    await page.locator('.monaco-editor textarea').first().focus();
     await page.keyboard.press('Control+S');
     await page.locator('.tab.active.dirty').waitFor({ state: 'detached', timeout: T });
     step('saved');
