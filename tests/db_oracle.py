@@ -7,14 +7,13 @@ with the project's ``default`` connection, so squashes follow the applied state.
 
 from __future__ import annotations
 
-import json
 import shlex
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from django_oracle import MARKER, django_env
+from django_oracle import django_env, run_oracle
 
 SCRIPT = r"""
 import json
@@ -77,22 +76,7 @@ def db_verdict(project: Path) -> dict[str, Any]:
     ``inconsistent`` (the ``InconsistentMigrationHistory`` message or None), the unapplied
     nodes ``detect_soft_applied`` accepts, and what ``migrate --prune`` would prune per app;
     keys as ``[app_label, name]`` lists."""
-    completed = subprocess.run(
-        [sys.executable, "-c", SCRIPT, MARKER],
-        cwd=project,
-        env=django_env(project),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    for line in completed.stdout.splitlines():
-        if line.startswith(MARKER):
-            return json.loads(line[len(MARKER) :])
-    raise RuntimeError(
-        f"the database oracle produced no verdict (exit {completed.returncode}):\n"
-        f"{completed.stdout}\n{completed.stderr}"
-    )
+    return run_oracle(SCRIPT, project, "database oracle")
 
 
 def run_advice(project: Path, command: str) -> tuple[int, str]:

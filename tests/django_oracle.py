@@ -113,20 +113,29 @@ def django_verdict(project: Path) -> dict[str, Any]:
     ``unmigrated_apps``, the ``dummy_nodes`` left in the graph, and ``files`` mapping
     ``"app_label.name"`` to the migration's file.
     """
+    return run_oracle(LOADER_SCRIPT, project, "Django oracle")
+
+
+def run_oracle(
+    script: str, project: Path, name: str, *args: str, timeout: float = 120
+) -> dict[str, Any]:
+    """Run ``script`` with Django in a subprocess in ``project``; the JSON it prints after
+    ``MARKER``."""
     completed = subprocess.run(
-        [sys.executable, "-c", LOADER_SCRIPT, MARKER],
+        [sys.executable, "-c", script, MARKER, *args],
         cwd=project,
         env=django_env(project),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
     for line in completed.stdout.splitlines():
         if line.startswith(MARKER):
-            return json.loads(line[len(MARKER) :])
+            verdict: dict[str, Any] = json.loads(line[len(MARKER) :])
+            return verdict
     raise RuntimeError(
-        f"the Django oracle produced no verdict (exit {completed.returncode}):\n"
+        f"the {name} produced no verdict (exit {completed.returncode}):\n"
         f"{completed.stdout}\n{completed.stderr}"
     )
 

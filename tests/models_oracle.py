@@ -9,13 +9,12 @@ operations' descriptions, as printed.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django_oracle import MARKER, django_env
+from django_oracle import django_env, run_oracle
 
 SCRIPT = r"""
 import io
@@ -79,25 +78,10 @@ def _parse(output: str) -> dict[str, list[tuple[str, list[str]]]]:
 
 def makemigrations_check(project: Path, migrate: bool = False) -> Verdict:
     """``makemigrations --check --dry-run --noinput`` on ``project`` (then ``migrate``)."""
-    completed = subprocess.run(
-        [sys.executable, "-c", SCRIPT, MARKER, "1" if migrate else "0"],
-        cwd=project,
-        env=django_env(project),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    for line in completed.stdout.splitlines():
-        if line.startswith(MARKER):
-            raw = json.loads(line[len(MARKER) :])
-            verdict = Verdict(raw["status"], raw["output"], raw["migrate_error"])
-            verdict.apps = _parse(raw["output"])
-            return verdict
-    raise RuntimeError(
-        f"the makemigrations oracle produced no verdict (exit {completed.returncode}):\n"
-        f"{completed.stdout}\n{completed.stderr}"
-    )
+    raw = run_oracle(SCRIPT, project, "makemigrations oracle", "1" if migrate else "0", timeout=300)
+    verdict = Verdict(raw["status"], raw["output"], raw["migrate_error"])
+    verdict.apps = _parse(raw["output"])
+    return verdict
 
 
 def makemigrations(project: Path) -> None:

@@ -26,7 +26,14 @@ from typing import Any, Protocol
 
 from djmig.fields import field_class
 from djmig.index.migrations import qualify
-from djmig.index.values import UNKNOWN, CallValue, Ref, contains_unknown, evaluate
+from djmig.index.values import (
+    UNKNOWN,
+    CallValue,
+    Ref,
+    contains_unknown,
+    dotted_name,
+    evaluate,
+)
 from djmig.keys import SourceLines, Span
 from djmig.state import FieldState, ModelState
 
@@ -283,7 +290,7 @@ def read_default_auto_field(tree: ast.Module | None) -> Any:
     for stmt in tree.body:
         if not isinstance(stmt, ast.ClassDef):
             continue
-        if [_dotted(b) for b in stmt.bases] not in (["AppConfig"], ["apps.AppConfig"]):
+        if [dotted_name(b) for b in stmt.bases] not in (["AppConfig"], ["apps.AppConfig"]):
             return UNKNOWN
         found.add(None)
         for item in stmt.body:
@@ -498,7 +505,7 @@ def _build(
     parents: list[_Resolved] = []
     concrete_parent: str | None = None
     for base_node in node.bases:
-        base = qualify(_dotted(base_node), cls.imports)
+        base = qualify(dotted_name(base_node), cls.imports)
         if base is None:
             return _Resolved(True, uncertain="a computed base class")
         if base in DJANGO_MODEL:
@@ -590,21 +597,10 @@ def _plain_class(cls: _Class, parents: list[_Resolved]) -> _Resolved:
             return _Resolved(False, uncertain=parent.uncertain)
     for stmt in cls.node.body:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call):
-            func = qualify(_dotted(stmt.value.func), cls.imports)
+            func = qualify(dotted_name(stmt.value.func), cls.imports)
             if func is None or field_class(func) is not None or not func.startswith("django."):
                 return _Resolved(False, uncertain="a mixin with class attributes")
     return _Resolved(False)
-
-
-def _dotted(node: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def _class_statement(cls: _Class, stmt: ast.stmt, result: _Resolved) -> str | None:
@@ -631,7 +627,7 @@ def _class_statement(cls: _Class, stmt: ast.stmt, result: _Resolved) -> str | No
         for name in names:
             result.fields.pop(name, None)  # a plain attribute hides an inherited field
         return None
-    func = qualify(_dotted(stmt.value.func), cls.imports)
+    func = qualify(dotted_name(stmt.value.func), cls.imports)
     if func is None:
         return f"{names[0]} is a call of a computed callable"
     if func in PRIVATE_FIELDS:
@@ -679,7 +675,7 @@ def _read_meta(
     ``class Meta(Parent.Meta)`` starts from the parent's options."""
     options: dict[str, Any] = {}
     for base_node in meta.bases:
-        dotted = _dotted(base_node)
+        dotted = dotted_name(base_node)
         if dotted is None or not dotted.endswith(".Meta"):
             return None
         parent = qualify(dotted.rpartition(".")[0], cls.imports) or ""
