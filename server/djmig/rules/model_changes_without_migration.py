@@ -136,6 +136,13 @@ def imported_submodules(init: Any, package: str, modules: list[str]) -> dict[str
     return found
 
 
+#: The last models facts of each app label, with what they were read from: a migration
+#: keystroke re-runs the app's rules, but its models are parsed again only when one of its
+#: models files was edited (``Workspace.source`` then gives a new ``SourceFile``). The
+#: entry holds the sources, so their ``id``s stay theirs.
+_PARSED: dict[str, tuple[tuple[Any, ...], list[tuple[str, SourceFile]], ModelsFacts]] = {}
+
+
 def read_app_models(context: Context, app_label: str) -> ModelsFacts | None:
     app = context.project.apps.get(app_label)
     sources = models_sources(context, app_label)
@@ -146,9 +153,14 @@ def read_app_models(context: Context, app_label: str) -> ModelsFacts | None:
     if len(sources) > 1 or sources[0][1].path.name == "__init__.py":
         init = next((s for m, s in sources if m == package), None)
         imported = imported_submodules(init, package, [m for m, _ in sources])
-    return parse_models(
-        app_label, app.name, sources, default_auto_field(context, app_label), imported
-    )
+    auto = default_auto_field(context, app_label)
+    key = (app.name, tuple((m, id(s)) for m, s in sources), repr(auto), repr(imported))
+    cached = _PARSED.get(app_label)
+    if cached is not None and cached[0] == key:
+        return cached[2]
+    facts = parse_models(app_label, app.name, sources, auto, imported)
+    _PARSED[app_label] = (key, sources, facts)
+    return facts
 
 
 def app_changes(
