@@ -117,14 +117,24 @@ def django_verdict(project: Path) -> dict[str, Any]:
 
 
 def run_oracle(
-    script: str, project: Path, name: str, *args: str, timeout: float = 120
-) -> dict[str, Any]:
-    """Run ``script`` with Django in a subprocess in ``project``; the JSON it prints after
-    ``MARKER``."""
+    script: str,
+    project: Path,
+    name: str,
+    *args: str,
+    timeout: float = 120,
+    stdin: Any = None,
+    settings: str | None = None,
+) -> Any:
+    """Run ``script`` with Django in a subprocess in ``project`` (``stdin``: sent as JSON;
+    ``settings``: the settings module); the JSON it prints after ``MARKER``."""
+    env = django_env(project)
+    if settings is not None:
+        env["DJANGO_SETTINGS_MODULE"] = settings
     completed = subprocess.run(
         [sys.executable, "-c", script, MARKER, *args],
         cwd=project,
-        env=django_env(project),
+        env=env,
+        input=None if stdin is None else json.dumps(stdin),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -132,8 +142,7 @@ def run_oracle(
     )
     for line in completed.stdout.splitlines():
         if line.startswith(MARKER):
-            verdict: dict[str, Any] = json.loads(line[len(MARKER) :])
-            return verdict
+            return json.loads(line[len(MARKER) :])
     raise RuntimeError(
         f"the {name} produced no verdict (exit {completed.returncode}):\n"
         f"{completed.stdout}\n{completed.stderr}"

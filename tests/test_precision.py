@@ -14,12 +14,10 @@ constraint failed``.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 from pathlib import Path
 
-from django_oracle import MARKER, django_env
+from django_oracle import run_oracle
 from djmig.analysis import analyze_workspace
 from helpers import app_migrations
 
@@ -216,19 +214,8 @@ def test_every_dm203_on_the_corpus_fails_on_a_populated_table(tmp_path: Path) ->
     assert len([c for c in cases if c["app"] == STYLES_APP]) == 1
     assert len(cases) >= 5
 
-    env = {**django_env(root), "DJANGO_SETTINGS_MODULE": "benchproj.settings"}
-    completed = subprocess.run(
-        [sys.executable, "-c", REPRODUCE, MARKER],
-        cwd=root,
-        env=env,
-        input=json.dumps(cases),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
+    results = run_oracle(
+        REPRODUCE, root, "reproduction", timeout=900, stdin=cases, settings="benchproj.settings"
     )
-    line = next((x for x in completed.stdout.splitlines() if x.startswith(MARKER)), None)
-    assert line is not None, completed.stdout + completed.stderr
-    results = json.loads(line[len(MARKER) :])
     for case, error in zip(cases, results):
         assert error is not None and "NOT NULL constraint failed" in error, (case, error)

@@ -12,7 +12,6 @@ succeeds.
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django_oracle import MARKER, django_env, django_verdict
+from django_oracle import django_env, django_verdict, run_oracle
 from djmig.analysis import Analysis, Workspace, analyze_workspace
 from djmig.config import load_pyproject
 from djmig.fixes import fixes_for
@@ -203,22 +202,9 @@ print(MARKER + json.dumps(results))
 def migrate_each(root: Path, settings: str, steps: list[tuple[str, list[str]]]) -> list[Any]:
     """Run ``migrate *args`` on database ``alias`` for each step, in one Django process
     with settings module ``settings``; the error of each (``None``: it worked)."""
-    env = django_env(root)
-    env["DJANGO_SETTINGS_MODULE"] = settings
-    completed = subprocess.run(
-        [sys.executable, "-c", ORACLE, MARKER],
-        cwd=root,
-        env=env,
-        input=json.dumps(steps),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    return list(
+        run_oracle(ORACLE, root, "migrate oracle", timeout=300, stdin=steps, settings=settings)
     )
-    for line in completed.stdout.splitlines():
-        if line.startswith(MARKER):
-            return list(json.loads(line[len(MARKER) :]))
-    raise RuntimeError(f"no result (exit {completed.returncode}):\n{completed.stderr}")
 
 
 def databases(aliases: dict[str, Cluster | None]) -> str:
