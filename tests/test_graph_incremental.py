@@ -9,6 +9,7 @@ from pathlib import Path
 from djmig.analysis import Workspace
 from djmig.graph import MigrationGraph, build_graph
 from djmig.keys import MigrationKey
+from djmig.state import StateEngine, _reachable
 from helpers import app_migrations, make_project, migration
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -50,11 +51,18 @@ def test_dependency_edits_match_a_full_rebuild(edits: list) -> None:
         workspace = Workspace(root)
         workspace.load()
         assert workspace.graph is not None
+        workspace.state._app_closure()
         for app, name, deps in edits:
             path = root / app / "migrations" / f"{name}.py"
             workspace.update_file(path, migration(deps=deps))
             full = build_graph(workspace.project, workspace.migrations)
             assert snapshot(workspace.graph) == snapshot(full)
+            # The state engine's app-level closure, patched, equals one built afresh.
+            fresh = StateEngine(workspace.project, workspace.migrations, full)
+            patched = workspace.state._app_closure()
+            assert {a: s for a, s in patched.items() if s} == {
+                a: s for a, s in fresh._app_closure().items() if s
+            }
 
 
 def test_dependency_edit_patches_the_graph_instead_of_rebuilding(tmp_path: Path) -> None:
@@ -85,3 +93,20 @@ def test_forwards_plan_ends_on_a_cycle_and_keeps_djangos_order_without_one() -> 
     assert graph.forwards_plan(c) == [a, b, c]  # Django's order on an acyclic graph
     graph.parent_map.setdefault(a, set()).add(c)  # a depends on c: a cycle
     assert sorted(graph.forwards_plan(c)) == [a, b, c]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from("abcdefgh"), st.sets(st.sampled_from("abcdefghx"))))
+def test_app_level_reach_is_the_transitive_closure(direct: dict[str, set[str]]) -> None:
+    def walk(start: str) -> set[str]:
+        reached: set[str] = set()
+        stack = list(direct[start])
+        while stack:
+            node = stack.pop()
+            if node not in reached:
+                reached.add(node)
+                stack.extend(direct.get(node, ()))
+        return reached
+
+    reach = _reachable(direct)
+    assert {a: reach[a] for a in direct} == {a: walk(a) for a in direct}

@@ -63,6 +63,8 @@ class MigrationGraph:
     )
     _leaves: dict[str, list[MigrationKey]] | None = None
     _stale_leaves: set[str] = field(default_factory=set)
+    updated_apps: set[str] = field(default_factory=set)
+    """After ``update_graph``: the apps of both ends of every edge it added or removed."""
 
     @property
     def uncertain_apps(self) -> set[str]:
@@ -427,6 +429,7 @@ class _Builder:
             result.problems = [p for p in result.problems if p.kind != "cycle"]
             self.report_cycles()
         result._stale_leaves |= touched
+        result.updated_apps = touched
         return True
 
     def _closes_cycle(self, edges: set[tuple[MigrationKey, MigrationKey]]) -> bool:

@@ -621,6 +621,7 @@ class StateEngine:
         self._apps: dict[str, _AppHistory] = {}
         self._nodes: dict[str, list[MigrationKey]] | None = None
         self._closure: dict[str, set[str]] | None = None
+        self._direct: dict[str, set[str]] | None = None
         self._foreign: dict[str, set[MigrationKey]] = {}
         self.replayed = 0  # migrations replayed, for measurements and tests
 
@@ -722,8 +723,13 @@ class StateEngine:
         may have changed and return them. A path through ``edited`` joins two migrations
         of app B only when B and ``edited``'s app depend on each other (at app level);
         the paths already used go through the apps' ``foreign`` nodes."""
+        if graph is self.graph and self._direct is not None:
+            # Patched in place: the same nodes, new edges only from or to the updated apps.
+            for label in graph.updated_apps:
+                self._direct[label] = self._direct_of(label)
+        else:
+            self._nodes = self._direct = None
         self.graph = graph
-        self._nodes = None
         self._closure = None
         closure = self._app_closure()
         app = edited.app_label
@@ -750,23 +756,15 @@ class StateEngine:
         """For each app, the apps its migrations depend on, directly or not (at app level:
         a superset of the apps any one migration's ancestors belong to)."""
         if self._closure is None:
-            direct: dict[str, set[str]] = {}
-            for node, parents in self.graph.parent_map.items():
-                mine = direct.setdefault(node.app_label, set())
-                for parent in parents:
-                    mine.add(parent.app_label)
-            closure: dict[str, set[str]] = {}
-            for app in direct:
-                reached: set[str] = set()
-                stack = list(direct[app])
-                while stack:
-                    other = stack.pop()
-                    if other not in reached:
-                        reached.add(other)
-                        stack.extend(direct.get(other, ()))
-                closure[app] = reached
-            self._closure = closure
+            if self._direct is None:
+                self._direct = {label: self._direct_of(label) for label in self._app_nodes()}
+            self._closure = _reachable(self._direct)
         return self._closure
+
+    def _direct_of(self, app: str) -> set[str]:
+        """The apps of the parents of ``app``'s migrations."""
+        parents = self.graph.parent_map
+        return {p.app_label for node in self._app_nodes().get(app, ()) for p in parents[node]}
 
     def _app_parents(
         self, app: str, node: MigrationKey, foreign: set[MigrationKey]
@@ -891,3 +889,57 @@ def _plan(
                 stack.append((node, True))
                 stack += [(n, False) for n in sorted(parents[node])]
     return visited
+
+
+def _reachable(direct: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    """What each node reaches through one edge or more of ``direct``: the strongly
+    connected components (Kosaraju), whose reach is built dependencies first."""
+    order: list[str] = []
+    done: set[str] = set()
+    for start in direct:
+        if start in done:
+            continue
+        done.add(start)
+        stack = [(start, iter(direct[start]))]
+        while stack:
+            node, targets = stack[-1]
+            for target in targets:
+                if target not in done:
+                    done.add(target)
+                    stack.append((target, iter(direct.get(target, ()))))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    reverse: dict[str, list[str]] = {}
+    for node, targets in direct.items():
+        for target in targets:
+            reverse.setdefault(target, []).append(node)
+    component: dict[str, int] = {}
+    members: list[list[str]] = []
+    for start in reversed(order):
+        if start in component:
+            continue
+        number = len(members)
+        component[start] = number
+        found, pending = [start], [start]
+        while pending:
+            for source in reverse.get(pending.pop(), ()):
+                if source not in component:
+                    component[source] = number
+                    found.append(source)
+                    pending.append(source)
+        members.append(found)
+    # Components come sources first: a component's dependencies come after it.
+    reach: list[set[str]] = [set() for _ in members]
+    for number in range(len(members) - 1, -1, -1):
+        mine = reach[number]
+        for node in members[number]:
+            for target in direct.get(node, ()):
+                other = component[target]
+                if other == number:
+                    mine.update(members[number])  # a cycle, or an edge to itself
+                else:
+                    mine.update(members[other])
+                    mine.update(reach[other])
+    return {node: reach[component[node]] for node in component}
