@@ -912,8 +912,8 @@ def _reachable(direct: Mapping[str, set[str]]) -> dict[str, set[str]]:
                 stack.pop()
                 order.append(node)
     reverse: dict[str, list[str]] = {}
-    for node, targets in direct.items():
-        for target in targets:
+    for node, dependencies in direct.items():
+        for target in dependencies:
             reverse.setdefault(target, []).append(node)
     component: dict[str, int] = {}
     members: list[list[str]] = []
