@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from djmig import snapshot
+from djmig import forked, snapshot
 from djmig.config import Config, load_pyproject
 from djmig.db import DatabaseState
 from djmig.graph import MigrationGraph, build_graph, update_graph
@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 DISCOVERY_SETTINGS = ("INSTALLED_APPS", "MIGRATION_MODULES")
 
 Progress = Callable[[int, int], None]
+
+#: Below this many re-parsed files, the rules run here alone (a fork costs more).
+FORK_MIN_FILES = 1500
 
 
 @dataclass
@@ -567,62 +570,107 @@ class Workspace:
             if getattr(rule, f"check_{scope}") is not None:
                 yield rule
 
+    @staticmethod
     def _run(
-        self, rule: Rule, check: Callable[[Any], Iterable[Finding]], subject: Any
+        rule: Rule, check: Callable[[Any], Iterable[Finding]], subject: Any, errors: list[str]
     ) -> list[Finding]:
         try:
             return list(check(subject))
         except Exception as exc:  # one broken rule must not take the others down
             logger.exception("rule %s failed", rule.code)
-            self.rule_errors.append(f"rule {rule.code} failed: {type(exc).__name__}: {exc}")
+            errors.append(f"rule {rule.code} failed: {type(exc).__name__}: {exc}")
             return []
 
-    def _run_file_rules(self) -> None:
-        rules = [r for r in self._enabled_rules("file") if r.check_file is not None]
-        for key in self._stale:
-            migration = self._migrations[key]
-            found: list[Finding] = []
-            for rule in rules:
-                assert rule.check_file is not None
-                found += self._run(rule, rule.check_file, migration)
-            if found:
-                self._file_findings[key] = found
-        self._stale.clear()
-
-    def _project_findings(self) -> None:
-        if self._graph_findings is None:
-            context = self._context()
-            findings: list[Finding] = []
-            for rule in self._enabled_rules("project"):
-                assert rule.check_project is not None
-                findings += self._run(rule, rule.check_project, context)
-            self._graph_findings = _by_path(findings)
-            self._dirty.update(self._graph_findings)
-
-    def _app_rule_findings(self) -> None:
-        """Per-app rules on the workspace's apps whose findings are stale."""
-        rules = list(self._enabled_rules("app"))
+    def _run_rules(self) -> None:
+        """The rules whose findings are stale: file rules on re-parsed files, project-wide
+        rules after a graph change, per-app rules on the workspace's changed apps. A big
+        job (a cold start) is split by app with a forked child (``forked.py``)."""
+        apps = [
+            label
+            for label, app in self.project.apps.items()
+            if app.origin == WORKSPACE and label not in self._app_findings
+        ]
+        keys, self._stale = list(self._stale), set()
         context = self._context()
         # Model states and findings live until their app changes: no cyclic garbage
         # collection while they are built (measured: ~15% of a cold run).
         collecting = gc.isenabled()
         gc.disable()
         try:
-            for label, app in self.project.apps.items():
-                if app.origin != WORKSPACE or label in self._app_findings:
-                    continue
-                found: list[Finding] = []
-                for rule in rules:
-                    assert rule.check_app is not None
-                    found += self._run(rule, functools.partial(rule.check_app, context), label)
-                self._app_findings[label] = _by_path(found)
-                self._dirty.update(self._app_findings[label])
+            self._project_findings(context)
+            if len(keys) >= FORK_MIN_FILES and len(apps) >= 2 and forked.available():
+                # Both halves look up other apps' models: replayed first, they are shared.
+                for label in self.project.apps:
+                    context.state.plan(label)
+                theirs = set(apps[1::2])
+                (files, found, errors), _ = forked.split(
+                    lambda: self._rule_findings(
+                        context, [k for k in keys if k.app_label in theirs], sorted(theirs)
+                    ),
+                    lambda: self._apply(
+                        context, [k for k in keys if k.app_label not in theirs], apps[::2]
+                    ),
+                )
+                self._store_findings(files, found)
+                self.rule_errors += errors
+            else:
+                self._apply(context, keys, apps)
         finally:
             # Out of the collector's sight, as after parsing: otherwise the next
             # collections scan every state object built here (measured: ~5% of a cold run).
             gc.freeze()
             if collecting:
                 gc.enable()
+
+    def _apply(self, context: Context, keys: list[MigrationKey], apps: list[str]) -> None:
+        files, found, errors = self._rule_findings(context, keys, apps)
+        self._store_findings(files, found)
+        self.rule_errors += errors
+
+    def _rule_findings(
+        self, context: Context, keys: list[MigrationKey], apps: list[str]
+    ) -> tuple[dict[MigrationKey, list[Finding]], dict[str, list[Finding]], list[str]]:
+        """The file rules' findings on ``keys``, the per-app rules' on ``apps``, and the
+        errors of rules that failed. Changes nothing (it may run in a forked child)."""
+        errors: list[str] = []
+        files: dict[MigrationKey, list[Finding]] = {}
+        file_rules = [r for r in self._enabled_rules("file") if r.check_file is not None]
+        for key in keys:
+            migration = self._migrations[key]
+            found: list[Finding] = []
+            for rule in file_rules:
+                assert rule.check_file is not None
+                found += self._run(rule, rule.check_file, migration, errors)
+            if found:
+                files[key] = found
+        by_app: dict[str, list[Finding]] = {}
+        app_rules = list(self._enabled_rules("app"))
+        for label in apps:
+            found = by_app[label] = []
+            for rule in app_rules:
+                assert rule.check_app is not None
+                check = functools.partial(rule.check_app, context)
+                found += self._run(rule, check, label, errors)
+        return files, by_app, errors
+
+    def _store_findings(
+        self, files: dict[MigrationKey, list[Finding]], by_app: dict[str, list[Finding]]
+    ) -> None:
+        self._file_findings.update(files)
+        for label, found in by_app.items():
+            self._app_findings[label] = _by_path(found)
+            self._dirty.update(self._app_findings[label])
+
+    def _project_findings(self, context: Context) -> None:
+        if self._graph_findings is None:
+            errors: list[str] = []
+            findings: list[Finding] = []
+            for rule in self._enabled_rules("project"):
+                assert rule.check_project is not None
+                findings += self._run(rule, rule.check_project, context, errors)
+            self.rule_errors += errors
+            self._graph_findings = _by_path(findings)
+            self._dirty.update(self._graph_findings)
 
     def _gather(self, path: Path) -> list[Finding]:
         """The reported findings of ``path``, from every kind of rule, sorted."""
@@ -658,9 +706,7 @@ class Workspace:
 
     def _analyze(self) -> Analysis:
         started = time.perf_counter()
-        self._run_file_rules()
-        self._project_findings()
-        self._app_rule_findings()
+        self._run_rules()
         changed = set()
         for path in self._dirty:
             found = self._gather(path)

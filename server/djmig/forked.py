@@ -1,0 +1,83 @@
+"""Half of a CPU-bound job on the second core: a forked child runs one part while this
+process runs the other, and sends its result back pickled through a pipe.
+
+The rules hold the GIL, so a thread would not help, and a fresh interpreter would have to
+parse the workspace again: a fork starts with everything parsed (copy-on-write). The
+child only computes: logging is off in it (a handler of the language server writes to
+stdout, the JSON-RPC stream), it never touches a lock of another thread, and it leaves with
+``os._exit``. A child that cannot start, fails or sends nothing leaves its part to this
+process, so the result is the same either way. ``DJMIG_NO_FORK=1`` turns it off.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import threading
+import warnings
+from collections.abc import Callable
+from typing import TypeVar
+
+from djmig.index.worker import available_cores
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+def available() -> bool:
+    """Whether a job may be split: ``fork`` exists, a second core is free to take it."""
+    return hasattr(os, "fork") and available_cores() >= 2 and not os.environ.get("DJMIG_NO_FORK")
+
+
+def split(theirs: Callable[[], T], ours: Callable[[], U]) -> tuple[T, U]:
+    """``(theirs(), ours())``, ``theirs`` computed in a forked child while ``ours`` runs
+    here. ``theirs`` must not change this process's state: its effects stay in the child."""
+    try:
+        read_end, write_end = os.pipe()
+    except OSError as exc:
+        logger.info("cannot split the job (%s): running it here", exc)
+        return theirs(), ours()
+    try:
+        with warnings.catch_warnings():  # Python >= 3.12 warns about forking with threads
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+    except OSError as exc:
+        os.close(read_end)
+        os.close(write_end)
+        logger.info("cannot fork (%s): running the job here", exc)
+        return theirs(), ours()
+    if pid == 0:  # the child
+        code = 1
+        try:
+            os.close(read_end)
+            logging.disable(logging.CRITICAL)
+            data = pickle.dumps(theirs(), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    received: list[bytes] = []
+    reader = threading.Thread(target=_read, args=(read_end, received), daemon=True)
+    reader.start()
+    try:
+        mine = ours()
+    finally:
+        reader.join()
+        _, status = os.waitpid(pid, 0)
+    if status == 0 and received:
+        try:
+            return pickle.loads(received[0]), mine
+        except Exception as exc:  # whatever went wrong, compute it here
+            logger.info("the forked half sent an unreadable result (%s)", exc)
+    logger.info("the forked half of the job failed (status %s): running it here", status)
+    return theirs(), mine
+
+
+def _read(descriptor: int, into: list[bytes]) -> None:
+    with os.fdopen(descriptor, "rb") as stream:
+        into.append(stream.read())

@@ -1,0 +1,100 @@
+"""The rules of a big job split with a forked child (``djmig/forked.py``) give exactly
+what running them here gives; a child that fails leaves its part to the parent."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from djmig import analysis as analysis_module
+from djmig import forked
+from djmig.analysis import Workspace
+from djmig.config import Config
+from djmig.rules import RULES
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from generate import generate
+
+
+def test_split_runs_their_half_in_a_child() -> None:
+    theirs, ours = forked.split(os.getpid, os.getpid)
+    assert ours == os.getpid()
+    assert theirs != os.getpid()
+
+
+def test_a_child_that_fails_leaves_its_half_here(monkeypatch, caplog) -> None:
+    def unpicklable(*args: object, **kwargs: object) -> bytes:
+        raise TypeError("cannot pickle")
+
+    monkeypatch.setattr(forked.pickle, "dumps", unpicklable)  # only the child pickles
+    with caplog.at_level(logging.INFO, logger="djmig"):
+        theirs, ours = forked.split(os.getpid, os.getpid)
+    assert theirs == ours == os.getpid()
+    assert any("failed" in r.getMessage() for r in caplog.records)
+
+
+def findings(workspace: Workspace) -> list[tuple[str, str, int, int, str]]:
+    analysis = workspace.analyze()
+    return sorted(
+        (f.code, str(f.path), f.span.start_line, f.span.start_col, f.message)
+        for f in analysis.findings
+    )
+
+
+@pytest.fixture(scope="module")
+def workspace_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("forked") / "ws"
+    generate(root, 8, 12, seed=3)
+    return root
+
+
+def test_forked_rules_give_what_serial_rules_give(workspace_root: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DJMIG_NO_FORK", "1")
+    serial = Workspace(workspace_root, Config(cache=False))
+    serial.load()
+    expected = findings(serial)
+    assert expected
+    monkeypatch.delenv("DJMIG_NO_FORK")
+    monkeypatch.setattr(analysis_module, "FORK_MIN_FILES", 1)
+    monkeypatch.setattr(forked, "available", lambda: True)
+    splits: list[int] = []
+    split = forked.split
+
+    def counted(theirs, ours):  # type: ignore[no-untyped-def]
+        splits.append(1)
+        return split(theirs, ours)
+
+    monkeypatch.setattr(forked, "split", counted)
+    workspace = Workspace(workspace_root, Config(cache=False))
+    workspace.load()
+    assert findings(workspace) == expected
+    assert splits == [1]
+    # Later edits run here, on what the child computed and the parent kept.
+    path = sorted((workspace_root / "app001" / "migrations").glob("0003_*.py"))[0]
+    text = path.read_text()
+    workspace.update_file(path, text + "\nmigrations.RunPython(print)\n")
+    workspace.update_file(path, text)
+    assert findings(workspace) == expected
+    assert splits == [1]
+
+
+def test_a_rule_failing_in_the_child_is_reported(workspace_root: Path, monkeypatch) -> None:
+    monkeypatch.setattr(analysis_module, "FORK_MIN_FILES", 1)
+    monkeypatch.setattr(forked, "available", lambda: True)
+    rule = next(r for r in RULES if r.check_app is not None)
+
+    def broken(context: object, label: str) -> list[object]:
+        if label.endswith(("1", "3", "5", "7")):  # the child's half
+            raise RuntimeError(f"broken on {label}")
+        return []
+
+    broken_rule = dataclasses.replace(rule, check_app=broken)
+    monkeypatch.setattr(analysis_module, "RULES", [broken_rule if r is rule else r for r in RULES])
+    workspace = Workspace(workspace_root, Config(cache=False))
+    workspace.load()
+    workspace.analyze()
+    assert any("broken on app001" in e for e in workspace.rule_errors)
