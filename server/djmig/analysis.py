@@ -28,12 +28,12 @@ from djmig import forked, snapshot
 from djmig.config import Config, load_pyproject
 from djmig.db import DatabaseState
 from djmig.graph import MigrationGraph, build_graph, update_graph
+from djmig.index import worker as worker_module
 from djmig.index.cache import ParseCache, Stamp, decode_migration, default_directory, stamp
 from djmig.index.discovery import WORKSPACE, Notice, Project, discover
 from djmig.index.migrations import MigrationFile, parse_migration_file
 from djmig.index.settings import read_settings
 from djmig.index.source import SourceFile, parse_source_file
-from djmig.index.worker import start as start_worker
 from djmig.keys import MigrationKey, SourceLines
 from djmig.rules import RULES, Context, Finding, Rule, Severity
 from djmig.state import StateEngine
@@ -185,6 +185,7 @@ class Workspace:
                 {str(p): p for p in (*stamps, *sources)},
             )
             if found is not None:
+                worker_module.drop_prefetched()
                 self._answer_from(found, files, stamps)
                 self.timings["parse"] = time.perf_counter() - started
                 if progress:
@@ -267,11 +268,18 @@ class Workspace:
                         continue
                 pending.append((key, path))
             # A worker parses from the end of ``pending`` while this loop parses from the
-            # start, until they meet (``index/worker.py``).
-            worker = start_worker(pending)
+            # start, until they meet (``index/worker.py``). One started ahead by the
+            # language server (``lsp/early.py``) parses all ``files``: ``slot`` maps.
+            worker = worker_module.adopt(self.root, list(files.items()))
+            if worker is not None:
+                position = {key: i for i, key in enumerate(files)}
+                slot = [position[key] for key, _ in pending]
+            else:
+                worker = worker_module.start(pending)
+                slot = list(range(len(pending)))
             here = 0
             for key, path in pending:
-                if worker is not None and here >= worker.lowest:
+                if worker is not None and slot[here] >= worker.lowest:
                     break
                 migration = parsed[key] = parse_migration_file(key, path)
                 if cache is not None:
@@ -282,7 +290,7 @@ class Workspace:
             received = worker.stop() if worker is not None else {}
             for index in range(here, len(pending)):
                 key, path = pending[index]
-                facts = received.get(index)
+                facts = received.get(slot[index])
                 decoded: MigrationFile | None = None
                 if facts is not None:
                     try:

@@ -6,10 +6,11 @@ of the time parsing would take.
 ``ast.parse`` holds the GIL, so a thread would not help; a fork would copy a process that
 may have threads (the language server). The child is a fresh ``python -S`` that imports
 only ``djmig.index`` (standard library only), reads ``marshal``-ed ``(app_label, name,
-path)`` triples on stdin and writes length-prefixed ``marshal``-ed chunks of ``(index,
-facts)`` on stdout, last file first. Meeting in the middle needs no share fixed in advance:
-when the machine has no free core the child simply does less, and a child that cannot start
-or dies leaves its files to the parent.
+path)`` triples on stdin and writes ``marshal``-ed chunks of ``(index, facts)`` on stdout,
+last file first, each after a header (size, highest index, count) so that the parent tracks
+progress without decoding (it decodes at the end). Meeting in the middle needs no share
+fixed in advance: when the machine has no free core the child simply does less, and a child
+that cannot start or dies leaves its files to the parent.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ logger = logging.getLogger(__name__)
 MIN_FILES = 1500
 #: Files per chunk the child sends.
 CHUNK = 25
-_HEADER = struct.Struct("<I")
+_HEADER = struct.Struct("<III")  # size, highest index, count
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 _BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from djmig.index.worker import main; main()"
 
@@ -54,7 +55,7 @@ class Worker:
     def __init__(self, files: list[tuple[MigrationKey, Path]]) -> None:
         self.files = files
         self.lowest = len(files)
-        self.received: dict[int, Any] = {}
+        self._chunks: list[tuple[bytes, int, int]] = []  # (marshal data, highest index, count)
         self._stopping = False
         self._proc = subprocess.Popen(
             [sys.executable, "-S", "-c", _BOOT, _PACKAGE_PARENT],
@@ -67,24 +68,23 @@ class Worker:
         self._reader.start()
 
     def _read(self, payload: bytes) -> None:
+        # Chunks are kept as bytes and decoded in ``stop()``: this thread holds the GIL
+        # only briefly, so the process it runs in keeps its core (the language server is
+        # importing pygls while the worker parses ahead).
         stdin, stdout = self._proc.stdin, self._proc.stdout
         assert stdin is not None and stdout is not None
         try:
             stdin.write(payload)
             stdin.close()
             while header := stdout.read(_HEADER.size):
-                (size,) = _HEADER.unpack(header)
-                chunk = marshal.loads(stdout.read(size))
-                expected = self.lowest - 1
-                for index, facts in chunk:
-                    if index != expected:
-                        raise ValueError(f"file {index} out of order")
-                    self.received[index] = facts
-                    expected -= 1
-                self.lowest = expected + 1
+                size, highest, count = _HEADER.unpack(header)
+                if highest != self.lowest - 1 or count < 1:
+                    raise ValueError(f"chunk {highest} out of order")
+                self._chunks.append((stdout.read(size), highest, count))
+                self.lowest = highest - count + 1
             if self.lowest > 0 and not self._stopping:
                 logger.info("parse worker ended early: its files are parsed here")
-        except (OSError, EOFError, ValueError, TypeError, struct.error) as exc:
+        except (OSError, ValueError, struct.error) as exc:
             if not self._stopping:
                 logger.info("parse worker stopped (%s): its files are parsed here", exc)
 
@@ -96,7 +96,55 @@ class Worker:
         self._proc.wait()
         if self._proc.stdout is not None:
             self._proc.stdout.close()
-        return {i: f for i, f in self.received.items() if i >= self.lowest}
+        received: dict[int, Any] = {}
+        for data, highest, count in self._chunks:
+            try:
+                chunk = marshal.loads(data)
+            except (EOFError, ValueError, TypeError) as exc:
+                logger.info("parse worker sent a bad chunk (%s): its files are parsed here", exc)
+                break
+            if [index for index, _ in chunk] != list(range(highest, highest - count, -1)):
+                logger.info("parse worker sent a chunk out of order: parsed here")
+                break
+            received.update(chunk)
+        return {i: f for i, f in received.items() if i >= self.lowest}
+
+
+#: The worker started ahead for one workspace (``prefetch``), until it is adopted.
+_ahead: tuple[Path, Worker] | None = None
+
+
+def prefetch(root: Path, files: list[tuple[MigrationKey, Path]]) -> bool:
+    """Start parsing ``files`` (all the migration files of the workspace at ``root``, in
+    ``Workspace.load`` order) before the workspace is built; False when not worth it."""
+    global _ahead
+    drop_prefetched()
+    started = start(files)
+    if started is not None:
+        _ahead = root, started
+    return started is not None
+
+
+def adopt(root: Path, files: list[tuple[MigrationKey, Path]]) -> Worker | None:
+    """The worker started ahead for ``root`` if it parses exactly ``files``; any other
+    one is stopped."""
+    global _ahead
+    if _ahead is None:
+        return None
+    ahead, _ahead = _ahead, None
+    if ahead[0] == root and ahead[1].files == files:
+        return ahead[1]
+    logger.info("the migration files changed since the head start: parsing afresh")
+    ahead[1].stop()
+    return None
+
+
+def drop_prefetched() -> None:
+    """Stop the worker started ahead, if it was not adopted."""
+    global _ahead
+    if _ahead is not None:
+        ahead, _ahead = _ahead[1], None
+        ahead.stop()
 
 
 def start(files: list[tuple[MigrationKey, Path]]) -> Worker | None:
@@ -123,7 +171,7 @@ def main() -> None:
         if len(chunk) == CHUNK or index == 0:
             data = marshal.dumps(chunk)
             try:
-                out.write(_HEADER.pack(len(data)) + data)
+                out.write(_HEADER.pack(len(data), chunk[0][0], len(chunk)) + data)
                 out.flush()
             except OSError:  # the parent has what it needs
                 return

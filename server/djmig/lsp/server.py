@@ -148,6 +148,12 @@ class DjmigServer(LanguageServer):
         def build() -> Workspace:
             workspace = Workspace(root, config, dict(overlays))
             workspace.load(progress)
+            workspace.analyze()  # the rules too, off the event loop: requests are answered
+            logger.info(
+                "indexed %s: %s",
+                root,
+                ", ".join(f"{k} {v:.3f}s" for k, v in workspace.timings.items()),
+            )
             return workspace
 
         workspace = await loop.run_in_executor(None, build)
@@ -608,7 +614,7 @@ class _ClientLogHandler(logging.Handler):
             )
 
 
-def serve(tcp: str | None = None, verbose: bool = False) -> int:
+def serve(tcp: str | None = None, verbose: bool = False, stdin: Any = None) -> int:
     logging.getLogger().setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("pygls").setLevel(logging.DEBUG if verbose else logging.WARNING)
     client_log = _ClientLogHandler(level=logging.WARNING)
@@ -620,5 +626,5 @@ def serve(tcp: str | None = None, verbose: bool = False) -> int:
             return 2
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
-        server.start_io()
+        server.start_io(stdin)
     return 0
