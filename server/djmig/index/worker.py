@@ -3,14 +3,16 @@ list while the parent parses from the start, until they meet; the child sends ea
 facts in the parse cache's form (``index/cache.py``), which the parent decodes in a fraction
 of the time parsing would take.
 
-``ast.parse`` holds the GIL, so a thread would not help; a fork would copy a process that
-may have threads (the language server). The child is a fresh ``python -S`` that imports
-only ``djmig.index`` (standard library only), reads ``marshal``-ed ``(app_label, name,
-path)`` triples on stdin and writes ``marshal``-ed chunks of ``(index, facts)`` on stdout,
-last file first, each after a header (size, highest index, count) so that the parent tracks
-progress without decoding (it decodes at the end). Meeting in the middle needs no share
-fixed in advance: when the machine has no free core the child simply does less, and a child
-that cannot start or dies leaves its files to the parent.
+``ast.parse`` holds the GIL, so a thread would not help; a fresh interpreter costs little
+here (nothing is parsed yet to inherit) and, unlike a fork, never copies the language
+server's threads (the rules, which need the parsed workspace, fork: ``forked.py``). The
+child is a fresh ``python -S`` that imports only ``djmig.index`` (standard library only),
+reads ``marshal``-ed ``(app_label, name, path)`` triples on stdin and writes ``marshal``-ed
+chunks of ``(index, facts)`` on stdout, last file first, each after a header (size, highest
+index, count) so that the parent tracks progress without decoding (it decodes at the end).
+Meeting in the middle needs no share fixed in advance: when the machine has no free core
+the child simply does less, and a child that cannot start or dies leaves its files to the
+parent. ``lsp/early.py`` may start one before the workspace is built (``prefetch``).
 """
 
 from __future__ import annotations
