@@ -722,3 +722,37 @@ def test_user_model_after_first_migration_without_swappable_dependents_is_silent
     assert positions(analyze_workspace(root), root, "DM302") == []
     module = write_settings(root, "oracle", databases({"default": None}))
     assert migrate_each(root, module, [("default", [])]) == [None]
+
+
+def test_renaming_a_model_refreshes_dm304_in_the_models_of_other_apps(tmp_path: Path) -> None:
+    shop = SHOP_MODELS.replace("catalog.Coupon", "orders.Tag").replace(
+        "orders.Basket", "orders.Tag"
+    )
+    files = {"shop/models.py": shop, "orders/models.py": ORDERS_MODELS}
+    root = make_project(
+        tmp_path, files, ["django.contrib.contenttypes", "django.contrib.auth", "shop", "orders"]
+    )
+    config, _ = load_pyproject(root)
+    config.ignore.append("DM401")  # no migrations in this project: not what this is about
+    workspace = Workspace(root, config)
+    workspace.load()
+    assert positions(workspace.analyze(), root, "DM304") == []
+    orders = root / "orders/models.py"
+    renamed = ORDERS_MODELS.replace("class Invoice(", "class Bill(")
+    assert workspace.update_file(orders, renamed)
+    analysis = workspace.analyze()
+    assert positions(analysis, root, "DM304") == [at(root, "shop/models.py", '"orders.Invoice"')]
+    assert root / "shop/models.py" in analysis.changed
+    # Typing inside a class body of orders does not re-run the rules of shop.
+    shop_findings = workspace._app_findings["shop"]
+    workspace.update_file(
+        orders,
+        renamed.replace(
+            "class Tag(models.Model):\n    pass", "class Tag(models.Model):\n    name = 1"
+        ),
+    )
+    assert workspace._app_findings.get("shop") is shop_findings
+    assert workspace.update_file(orders, ORDERS_MODELS)
+    analysis = workspace.analyze()
+    assert positions(analysis, root, "DM304") == []
+    assert root / "shop/models.py" in analysis.changed

@@ -13,6 +13,7 @@ first use; an edit of one re-runs its app's rules (models) or the project-wide o
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import functools
 import gc
@@ -506,10 +507,12 @@ class Workspace:
         owner = self._source_owner(path)
         if owner is None:
             return False
-        self.sources.pop(path, None)
+        before = self.sources.pop(path, None)
         self._dirty.add(path)
         if owner:
             self._forget_app_findings(owner)
+            if before is None or _outline(before) != _outline(self.source(path)):
+                self._forget_referring(owner)
             return True
         old = self.project.settings
         new = read_settings(old.path, old.module, self.overlays)
@@ -524,6 +527,19 @@ class Workspace:
         else:
             self._invalidate_graph()  # e.g. AUTH_USER_MODEL: swappable dependencies
         return True
+
+    def _forget_referring(self, app_label: str) -> None:
+        """The models ``app_label`` defines may have changed: the findings of the other
+        apps whose models name ``"<app_label>.Model"`` are stale (DM304 in models files)."""
+        quoted = (f"'{app_label}.", f'"{app_label}.')
+        for label in self.project.apps:
+            if label == app_label or label not in self._app_findings:
+                continue
+            for path in self.models_files(label):
+                source = self.source(path)
+                if source is not None and any(q in source.text for q in quoted):
+                    self._forget_app_findings(label)
+                    break
 
     def _invalidate_graph(self) -> None:
         self._graph = None
@@ -762,6 +778,18 @@ class Workspace:
     def _finalize(self, finding: Finding) -> Finding:
         level = self.config.severity.get(finding.code)
         return dataclasses.replace(finding, severity=Severity.parse(level)) if level else finding
+
+
+def _outline(source: SourceFile | None) -> tuple[Any, ...] | None:
+    """What other apps' rules read of a models module: its top-level statements, classes
+    by name (an edit inside a class body leaves it alone)."""
+    if source is None or source.tree is None:
+        return None
+    return tuple(
+        stmt.name if isinstance(stmt, ast.ClassDef) else ast.dump(stmt)
+        for stmt in source.tree.body
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+    )
 
 
 def _by_path(findings: Iterable[Finding]) -> dict[Path, list[Finding]]:
