@@ -9,6 +9,7 @@ export const MIRRORED = [
   'settingsModule',
   'interpreter',
   'databaseUrl',
+  'databaseRefreshInterval',
 ] as const;
 
 export type MirroredKey = (typeof MIRRORED)[number];

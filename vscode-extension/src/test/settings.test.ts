@@ -5,6 +5,7 @@ import { initializationOptions, MIRRORED, needsRestart, serverOptions, type Mirr
 
 const defaults: Record<MirroredKey, unknown> = {
   select: [], ignore: [], severity: {}, exclude: [], settingsModule: '', interpreter: '', databaseUrl: '',
+  databaseRefreshInterval: 0,
 };
 
 function options(set: Partial<Record<MirroredKey, unknown>>) {
@@ -17,14 +18,16 @@ describe('serverOptions', () => {
   });
 
   it('mirrors every [tool.djmig] key under the names the server accepts', () => {
-    assert.deepEqual([...MIRRORED], ['select', 'ignore', 'severity', 'exclude', 'settingsModule', 'interpreter', 'databaseUrl']);
+    assert.deepEqual([...MIRRORED], ['select', 'ignore', 'severity', 'exclude', 'settingsModule', 'interpreter', 'databaseUrl', 'databaseRefreshInterval']);
     const sent = options({
       select: ['DM1'], ignore: ['DM105'], severity: { DM201: 'error' }, exclude: ['legacy/*'],
       settingsModule: ' mysite.settings ', interpreter: '.venv/bin/python', databaseUrl: 'sqlite:///db.sqlite3',
+      databaseRefreshInterval: 30,
     });
     assert.deepEqual(sent, {
       select: ['DM1'], ignore: ['DM105'], severity: { DM201: 'error' }, exclude: ['legacy/*'],
       settingsModule: 'mysite.settings', interpreter: '.venv/bin/python', databaseUrl: 'sqlite:///db.sqlite3',
+      databaseRefreshInterval: 30,
     });
   });
 
