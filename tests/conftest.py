@@ -35,3 +35,11 @@ def postgres() -> Iterator[Cluster]:
     """A throw-away PostgreSQL cluster for the whole session (``tests/postgres.py``)."""
     with running_cluster() as cluster:
         yield cluster
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The on-disk cache of the test, in its own directory."""
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("DJMIG_CACHE_DIR", str(directory))
+    return directory

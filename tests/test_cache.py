@@ -24,7 +24,7 @@ from djmig.index.cache import FILE_NAME, encode_migration
 from djmig.index.migrations import MigrationFile
 from djmig.keys import MigrationKey
 from djmig.snapshot import FILE_NAME as SNAPSHOT_NAME
-from helpers import make_project, migration
+from helpers import age, make_project, migration
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
@@ -48,13 +48,6 @@ LATIN1 = "app004/migrations/0099_latin1.py"
 LATIN1_LATER = "app005/migrations/0099_latin1.py"
 
 
-def age(root: Path, seconds: int = 3600) -> None:
-    """Make every file older than the cache's "racily clean" window."""
-    moment = time.time_ns() - seconds * 1_000_000_000
-    for path in root.rglob("*.py"):
-        os.utime(path, ns=(moment, moment))
-
-
 def write(root: Path, relative: str, text: str | bytes, seconds_ago: int = 1800) -> Path:
     path = root / relative
     path.write_bytes(text.encode() if isinstance(text, str) else text)
@@ -75,13 +68,6 @@ def bench_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / LATIN1_LATER).write_bytes(b"#\n#\n# caf\xe9\n")
     age(root)
     return root
-
-
-@pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    directory = tmp_path / "cache"
-    monkeypatch.setenv("DJMIG_CACHE_DIR", str(directory))
-    return directory
 
 
 def cold(root: Path) -> Analysis:

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from djmig.analysis import Workspace
 from djmig.config import Config
 from djmig.index import worker
 from djmig.lsp import early
+from helpers import age
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from generate import generate
@@ -25,17 +24,8 @@ from generate import generate
 def bench_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("ahead") / "workspace"
     generate(root, 4, 10, seed=5)
-    moment = time.time_ns() - 3600 * 1_000_000_000  # older than the cache's racy window
-    for path in root.rglob("*.py"):
-        os.utime(path, ns=(moment, moment))
+    age(root)
     return root
-
-
-@pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    directory = tmp_path / "cache"
-    monkeypatch.setenv("DJMIG_CACHE_DIR", str(directory))
-    return directory
 
 
 def message(params: dict) -> bytes:
