@@ -170,14 +170,14 @@ def run_explain(code: str) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    # pygls and lsprotocol build thousands of classes at import: collecting during that is
-    # wasted (~15% of the start-up); what they create lives as long as the server.
     stdin = None
     if not args.tcp and not os.environ.get("DJMIG_NO_HEAD_START"):
         from djmig.lsp.early import head_start
 
         # Parsing starts on the second core while the server is imported.
         stdin = head_start(sys.stdin.buffer)
+    # pygls and lsprotocol build thousands of classes at import: collecting during that is
+    # wasted (~15% of the start-up); what they create lives as long as the server.
     gc.disable()
     from djmig.lsp.server import serve
 

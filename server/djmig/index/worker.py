@@ -112,8 +112,10 @@ class Worker:
         return {i: f for i, f in received.items() if i >= self.lowest}
 
 
-#: The worker started ahead for one workspace (``prefetch``), until it is adopted.
+#: The worker started ahead for one workspace (``prefetch``), until it is adopted; the
+#: language server builds its folders' workspaces in threads.
 _ahead: tuple[Path, Worker] | None = None
+_ahead_lock = threading.Lock()
 
 
 def prefetch(root: Path, files: list[tuple[MigrationKey, Path]]) -> bool:
@@ -123,30 +125,36 @@ def prefetch(root: Path, files: list[tuple[MigrationKey, Path]]) -> bool:
     drop_prefetched()
     started = start(files)
     if started is not None:
-        _ahead = root, started
+        with _ahead_lock:
+            _ahead = root, started
     return started is not None
+
+
+def _take() -> tuple[Path, Worker] | None:
+    global _ahead
+    with _ahead_lock:
+        ahead, _ahead = _ahead, None
+    return ahead
 
 
 def adopt(root: Path, files: list[tuple[MigrationKey, Path]]) -> Worker | None:
     """The worker started ahead for ``root`` if it parses exactly ``files``; any other
     one is stopped."""
-    global _ahead
-    if _ahead is None:
+    ahead = _take()
+    if ahead is None:
         return None
-    ahead, _ahead = _ahead, None
     if ahead[0] == root and ahead[1].files == files:
         return ahead[1]
-    logger.info("the migration files changed since the head start: parsing afresh")
+    logger.info("the worker started ahead parses other files (changed since, or another folder)")
     ahead[1].stop()
     return None
 
 
 def drop_prefetched() -> None:
     """Stop the worker started ahead, if it was not adopted."""
-    global _ahead
-    if _ahead is not None:
-        ahead, _ahead = _ahead[1], None
-        ahead.stop()
+    ahead = _take()
+    if ahead is not None:
+        ahead[1].stop()
 
 
 def start(files: list[tuple[MigrationKey, Path]]) -> Worker | None:

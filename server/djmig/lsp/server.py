@@ -27,6 +27,7 @@ from pygls.protocol.json_rpc import JsonRPCNotification
 from djmig import __version__, export
 from djmig.analysis import Workspace
 from djmig.config import Config, load_pyproject, merge
+from djmig.index import worker
 from djmig.keys import AppliedState, SourceLines
 from djmig.lsp import actions, database, navigation
 from djmig.lsp.convert import (
@@ -148,6 +149,7 @@ class DjmigServer(LanguageServer):
         def build() -> Workspace:
             workspace = Workspace(root, config, dict(overlays))
             workspace.load(progress)
+            worker.drop_prefetched()  # started ahead for another folder: not needed
             workspace.analyze()  # the rules too, off the event loop: requests are answered
             logger.info(
                 "indexed %s: %s",
