@@ -1064,26 +1064,22 @@ def report(result: dict[str, Any], workspace: dict[str, Any], load: list[float])
     ]
     for m in measured.values():
         lines.append(f"{m.label:<54} {len(m.samples):>4} {m.median:>8.3f}s {m.best:>8.3f}s")
-    if result["keystrokes"]:
-        lines += ["", f"{'keystroke -> publishDiagnostics':<54} {'n':>4} "
-                  f"{'p50':>8} {'p95':>8} {'max':>8}"]  # fmt: skip
-        for lat in result["keystrokes"].values():
+    for section, title, footnote in (
+        ("keystrokes", "keystroke -> publishDiagnostics",
+         "no publish: timed to the reply of a codeAction request sent after it"),
+        ("navigation", "navigation request -> reply",
+         "not a request the 50 ms budget is about: the whole graph as JSON"),
+    ):  # fmt: skip
+        if not result[section]:
+            continue
+        lines += ["", f"{title:<54} {'n':>4} {'p50':>8} {'p95':>8} {'max':>8}"]
+        for lat in result[section].values():
             j = lat.as_json()
             lines.append(
                 f"{lat.label:<54} {j['n']:>4} {j['p50'] * 1e3:>6.1f}ms "
                 f"{j['p95'] * 1e3:>6.1f}ms {j['max'] * 1e3:>6.1f}ms"
             )
-        lines.append("  * no publish: timed to the reply of a codeAction request sent after it")
-    if result["navigation"]:
-        lines += ["", f"{'navigation request -> reply':<54} {'n':>4} "
-                  f"{'p50':>8} {'p95':>8} {'max':>8}"]  # fmt: skip
-        for lat in result["navigation"].values():
-            j = lat.as_json()
-            lines.append(
-                f"{lat.label:<54} {j['n']:>4} {j['p50'] * 1e3:>6.1f}ms "
-                f"{j['p95'] * 1e3:>6.1f}ms {j['max'] * 1e3:>6.1f}ms"
-            )
-        lines.append("  * not a request the 50 ms budget is about: the whole graph as JSON")
+        lines.append(f"  * {footnote}")
     if result["memory"]:
         lines += ["", f"{'server memory':<54} {'runs':>4} {'median':>9} {'max':>9}"]
         for key, values in result["memory"].items():

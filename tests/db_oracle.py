@@ -8,12 +8,10 @@ with the project's ``default`` connection, so squashes follow the applied state.
 from __future__ import annotations
 
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from django_oracle import django_env, run_oracle
+from django_oracle import manage, run_oracle
 
 SCRIPT = r"""
 import json
@@ -83,13 +81,5 @@ def run_advice(project: Path, command: str) -> tuple[int, str]:
     """Run a ``python manage.py …`` command from a djmig message, as a user would paste it."""
     argv = shlex.split(command)
     assert argv[:2] == ["python", "manage.py"], command
-    completed = subprocess.run(
-        [sys.executable, *argv[1:]],
-        cwd=project,
-        env=django_env(project),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    completed = manage(project, *argv[2:], timeout=120)
     return completed.returncode, completed.stdout + completed.stderr

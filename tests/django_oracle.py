@@ -149,15 +149,22 @@ def run_oracle(
     )
 
 
-def django_migrate(project: Path, *args: str) -> tuple[int, str]:
-    """Run ``manage.py migrate *args`` on the project's SQLite database."""
-    completed = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input", *args],
+def manage(
+    project: Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python manage.py *args`` in ``project``, with the test interpreter (Django)."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
         cwd=project,
-        env=django_env(project),
+        env=env if env is not None else django_env(project),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
     )
+
+
+def django_migrate(project: Path, *args: str) -> tuple[int, str]:
+    """Run ``manage.py migrate *args`` on the project's SQLite database."""
+    completed = manage(project, "migrate", "--no-input", *args)
     return completed.returncode, completed.stdout + completed.stderr

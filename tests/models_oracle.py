@@ -9,12 +9,10 @@ operations' descriptions, as printed.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django_oracle import django_env, run_oracle
+from django_oracle import manage, run_oracle
 
 SCRIPT = r"""
 import io
@@ -86,14 +84,6 @@ def makemigrations_check(project: Path, migrate: bool = False) -> Verdict:
 
 def makemigrations(project: Path) -> None:
     """Write the project's migrations with real ``makemigrations`` (fixture set-up)."""
-    completed = subprocess.run(
-        [sys.executable, "manage.py", "makemigrations", "--noinput", "-v", "0"],
-        cwd=project,
-        env=django_env(project),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    completed = manage(project, "makemigrations", "--noinput", "-v", "0")
     if completed.returncode != 0:
         raise RuntimeError(f"makemigrations failed:\n{completed.stdout}\n{completed.stderr}")

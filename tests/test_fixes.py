@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from django_oracle import django_env, django_migrate, django_verdict
+from django_oracle import manage as django_manage
 from djmig.analysis import Analysis, analyze_workspace
 from djmig.fixes import Fix, TextEdit, fixes_for
 from djmig.fixes.apply import apply_safe_fixes
@@ -651,15 +652,7 @@ def manage(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     ``makemigrations`` would run on the files it writes)."""
     env = django_env(root)
     env["PATH"] = str(root.parent / "no-formatters")
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return django_manage(root, *args, env=env)
 
 
 def findings(analysis: Analysis, code: str) -> list[Finding]:

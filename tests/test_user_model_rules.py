@@ -14,13 +14,12 @@ from __future__ import annotations
 import dataclasses
 import re
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django_oracle import django_env, django_verdict, run_oracle
+from django_oracle import django_verdict, manage, run_oracle
 from djmig.analysis import Analysis, Workspace, analyze_workspace
 from djmig.config import load_pyproject
 from djmig.fixes import fixes_for
@@ -649,10 +648,7 @@ def test_lazy_reference_in_models_fails_the_checks_and_is_dm304(tmp_path: Path) 
     root = make_project(
         tmp_path, files, ["django.contrib.contenttypes", "django.contrib.auth", "shop", "orders"]
     )
-    completed = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=root, env=django_env(root), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    completed = manage(root, "check", timeout=120)
     assert completed.returncode == 1
     e307 = sorted(line for line in completed.stderr.splitlines() if "fields.E307" in line)
     assert e307 == [

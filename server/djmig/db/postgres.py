@@ -13,9 +13,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from djmig.db.state import DatabaseState, parse_timestamp
+from djmig.db.state import RECORDS, DatabaseState, records
 from djmig.db.target import DatabaseTarget, DatabaseUnavailable
-from djmig.keys import MigrationKey
 
 _VISIBLE = (
     "c.relkind IN ('f', 'm', 'p', 'r', 'v') "
@@ -81,13 +80,8 @@ def read(target: DatabaseTarget, timeout: float) -> DatabaseState:
             columns: dict[str, set[str]] = {}
             for table, column in cursor.execute(_COLUMNS):
                 columns.setdefault(table, set()).add(column)
-            applied = {}
             has_table = "django_migrations" in tables
-            if has_table:
-                for app, name, when in cursor.execute(
-                    "SELECT app, name, applied FROM django_migrations"
-                ):
-                    applied[MigrationKey(app, name)] = parse_timestamp(when)
+            applied = records(cursor.execute(RECORDS)) if has_table else {}
         connection.rollback()
     except Exception as exc:
         raise DatabaseUnavailable(

@@ -13,9 +13,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from djmig.db.state import DatabaseState, parse_timestamp
+from djmig.db.state import RECORDS, DatabaseState, records
 from djmig.db.target import DatabaseTarget, DatabaseUnavailable
-from djmig.keys import MigrationKey
 
 _TABLES = (
     "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
@@ -54,13 +53,8 @@ def read(target: DatabaseTarget, timeout: float) -> DatabaseState:
             except sqlite3.DatabaseError:
                 continue  # a view over a table that no longer exists
             columns[table] = frozenset(row[1] for row in rows)
-        applied = {}
         has_table = "django_migrations" in tables
-        if has_table:
-            for app, name, when in connection.execute(
-                "SELECT app, name, applied FROM django_migrations"
-            ):
-                applied[MigrationKey(app, name)] = parse_timestamp(when)
+        applied = records(connection.execute(RECORDS)) if has_table else {}
     except sqlite3.Error as exc:
         message = str(exc)
         if message == "interrupted":

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from djmig.keys import MigrationKey
 
@@ -27,6 +29,15 @@ class DatabaseState:
 
     def applied_at(self, key: MigrationKey) -> datetime.datetime | None:
         return self.applied.get(key)
+
+
+#: What ``MigrationRecorder.applied_migrations`` reads.
+RECORDS = "SELECT app, name, applied FROM django_migrations"
+
+
+def records(rows: Iterable[Sequence[Any]]) -> dict[MigrationKey, datetime.datetime | None]:
+    """The rows of ``RECORDS``: when each migration was applied, by key."""
+    return {MigrationKey(app, name): parse_timestamp(when) for app, name, when in rows}
 
 
 def parse_timestamp(value: object) -> datetime.datetime | None:
