@@ -233,6 +233,25 @@ def test_cache_off_in_configuration(tmp_path: Path, cache_dir: Path):
     assert any("option 'cache': expected true or false" in n for n in notices)
 
 
+def test_the_language_server_writes_the_cache_in_a_forked_child(
+    bench_workspace: Path, cache_dir: Path
+) -> None:
+    expected = cold(bench_workspace)
+    workspace = loaded(bench_workspace)
+    workspace.analyze()
+    writer = workspace.save_cache(background=True)
+    assert writer is not None  # two cores here: a child writes
+    writer.join(60)
+    assert not writer.is_alive()
+    assert not list(cache_dir.rglob("*.tmp"))
+    # What the child wrote is what a warm start answers from, parse cache and snapshot.
+    again = loaded(bench_workspace)
+    assert again.deferred
+    assert_same(again.analyze(), expected)
+    again.ensure_loaded()
+    assert again.parse_counts == {"cached": len(expected.migrations), "parsed": 0}
+
+
 def test_unsaved_buffers_bypass_the_cache(bench_workspace: Path, cache_dir: Path):
     analyze_workspace(bench_workspace)
     path = bench_workspace / "app001/migrations/0099_emoji.py"

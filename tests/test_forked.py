@@ -37,6 +37,21 @@ def test_a_child_that_fails_leaves_its_half_here(monkeypatch, caplog) -> None:
     assert any("failed" in r.getMessage() for r in caplog.records)
 
 
+def test_background_runs_the_job_in_a_child(tmp_path: Path, monkeypatch, caplog) -> None:
+    written = tmp_path / "pid"
+    writer = forked.background(lambda: written.write_text(str(os.getpid())), "a test job")
+    assert writer is not None
+    writer.join(30)
+    assert int(written.read_text()) != os.getpid()
+    with caplog.at_level(logging.INFO, logger="djmig"):
+        failing = forked.background(lambda: 1 / 0, "a failing job")
+        assert failing is not None
+        failing.join(30)
+    assert any("a failing job in a forked child failed" in r.getMessage() for r in caplog.records)
+    monkeypatch.setenv("DJMIG_NO_FORK", "1")
+    assert forked.background(lambda: None, "not forked") is None
+
+
 def findings(workspace: Workspace) -> list[tuple[str, str, int, int, str]]:
     analysis = workspace.analyze()
     return sorted(

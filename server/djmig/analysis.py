@@ -321,14 +321,14 @@ class Workspace:
             logger.debug("parse cache %s: %s", self._cache.path, self.parse_counts)
         self._invalidate_graph()
 
-    def save_cache(self) -> None:
+    def save_cache(self, background: bool = False) -> threading.Thread | None:
         """Write the parse cache if ``load()`` parsed files afresh, and the findings
         snapshot if the last ``analyze()`` saw the files as loaded from disk (failures
-        are logged, never raised)."""
+        are logged, never raised). ``background``: encode and write them in a forked
+        child (``forked.background``), so that this process, a language server, stays free
+        for the first keystrokes; returns the thread that ends with the child, if any."""
         started = time.perf_counter()
         cache, self._cache = self._cache, None
-        if cache is not None:
-            cache.save()
         # The language server calls this in a thread: what the snapshot holds is taken
         # while no edit or analysis can run (they hold the same lock).
         with self._loading:
@@ -350,9 +350,20 @@ class Workspace:
                 }
             else:
                 key = None
-        if key is not None:
-            snapshot.save(default_directory(self.root), key, by_path, errors, lines)
+
+        def write() -> None:
+            if cache is not None:
+                cache.save()
+            if key is not None:
+                snapshot.save(default_directory(self.root), key, by_path, errors, lines)
+
+        writer = None
+        if cache is not None or key is not None:
+            writer = forked.background(write, "writing the cache") if background else None
+            if writer is None:
+                write()
         self.timings["cache_save"] = time.perf_counter() - started
+        return writer
 
     def lines_of(self, path: Path) -> SourceLines | None:
         """The non-ASCII lines of a migration, models or settings file, for positions."""

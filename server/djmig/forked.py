@@ -1,5 +1,5 @@
-"""Half of a CPU-bound job on the second core: a forked child runs one part while this
-process runs the other, and sends its result back pickled through a pipe.
+"""CPU-bound work on the second core, in a forked child: half of a job (``split``), whose
+result comes back pickled through a pipe, or a job whose result is a file (``background``).
 
 The rules hold the GIL, so a thread would not help, and a fresh interpreter would have to
 parse the workspace again: a fork starts with everything parsed (copy-on-write). The
@@ -32,6 +32,45 @@ def available() -> bool:
     return hasattr(os, "fork") and available_cores() >= 2 and not os.environ.get("DJMIG_NO_FORK")
 
 
+def _fork() -> int | None:
+    """``os.fork()``; None when it fails (logged)."""
+    try:
+        with warnings.catch_warnings():  # Python >= 3.12 warns about forking with threads
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return os.fork()
+    except OSError as exc:
+        logger.info("cannot fork (%s): running the job here", exc)
+        return None
+
+
+def background(job: Callable[[], object], what: str) -> threading.Thread | None:
+    """Run ``job`` in a forked child and return at once; ``what`` names it in the log. The
+    returned thread ends when the child has. None when no child could be forked (or
+    ``available()`` is false): the caller runs the job itself."""
+    if not available():
+        return None
+    pid = _fork()
+    if pid is None:
+        return None
+    if pid == 0:  # the child
+        code = 1
+        try:
+            logging.disable(logging.CRITICAL)
+            job()
+            code = 0
+        finally:
+            os._exit(code)
+
+    def reap() -> None:
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            logger.info("%s in a forked child failed (status %s)", what, status)
+
+    reaper = threading.Thread(target=reap, name=f"djmig: {what}", daemon=True)
+    reaper.start()
+    return reaper
+
+
 def split(theirs: Callable[[], T], ours: Callable[[], U]) -> tuple[T, U]:
     """``(theirs(), ours())``, ``theirs`` computed in a forked child while ``ours`` runs
     here. ``theirs`` must not change this process's state: its effects stay in the child."""
@@ -40,14 +79,10 @@ def split(theirs: Callable[[], T], ours: Callable[[], U]) -> tuple[T, U]:
     except OSError as exc:
         logger.info("cannot split the job (%s): running it here", exc)
         return theirs(), ours()
-    try:
-        with warnings.catch_warnings():  # Python >= 3.12 warns about forking with threads
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
-    except OSError as exc:
+    pid = _fork()
+    if pid is None:
         os.close(read_end)
         os.close(write_end)
-        logger.info("cannot fork (%s): running the job here", exc)
         return theirs(), ours()
     if pid == 0:  # the child
         code = 1

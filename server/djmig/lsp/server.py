@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import sys
@@ -178,7 +179,8 @@ class DjmigServer(LanguageServer):
             await loop.run_in_executor(None, workspace.ensure_loaded)
             if self.workspaces.get(root) is workspace:
                 self.refresh(workspace)
-        await loop.run_in_executor(None, workspace.save_cache)
+        # Encoded and written by a forked child: the first keystrokes do not wait for it.
+        await loop.run_in_executor(None, functools.partial(workspace.save_cache, background=True))
 
     def open_documents(self, root: Path) -> dict[Path, str]:
         """The editor buffers of files under ``root``."""
