@@ -265,6 +265,21 @@ def test_version(project: Path) -> None:
     assert result.stdout.startswith("djmig ")
 
 
+def test_format_choices_are_the_formats_there_are() -> None:
+    from djmig import cli, export, output
+
+    assert sorted(cli.CHECK_FORMATS) == sorted(output.FORMATS)
+    assert sorted(cli.GRAPH_FORMATS) == sorted(export.FORMATS)
+
+
+def test_the_command_line_imports_no_analysis_before_a_command_needs_it() -> None:
+    # `djmig serve` starts parsing (lsp/early.py) before the analysis and rules are imported.
+    code = "import sys, djmig.cli; print(sorted(m for m in sys.modules if m.startswith('djmig')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['djmig', 'djmig.cli']"
+
+
 # -- check: machine formats ------------------------------------------------------------------
 
 

@@ -13,16 +13,27 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from djmig import __version__, export, output
-from djmig.analysis import Analysis, analyze_workspace, find_root
-from djmig.config import load_pyproject, merge
-from djmig.rules import BY_CODE, RULES, Finding, Rule, Severity
+from djmig import __version__
+
+if TYPE_CHECKING:
+    from djmig.analysis import Analysis
+    from djmig.rules import Finding, Rule
+
+# The analysis, the rules and the exports are imported by the commands that use them:
+# ``djmig serve`` starts parsing before it imports any of them (``lsp/early.py``).
 
 logger = logging.getLogger("djmig")
 
+#: ``output.FORMATS`` and ``export.FORMATS`` (tests/test_cli.py checks they agree).
+CHECK_FORMATS = ("github", "json", "sarif", "text")
+GRAPH_FORMATS = ("dot", "html", "json", "mermaid", "svg")
+
 
 def _codes(text: str) -> list[str]:
+    from djmig.rules import RULES
+
     codes = [c.strip().upper() for c in text.split(",") if c.strip()]
     unknown = [
         c for c in codes if not any(r.code.startswith(c) for r in RULES) or not c.startswith("DM")
@@ -39,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="report migration problems")
     check.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
-    check.add_argument("--format", choices=sorted(output.FORMATS), default="text")
+    check.add_argument("--format", choices=CHECK_FORMATS, default="text")
     check.add_argument("--select", type=_codes, help="only these codes (comma-separated)")
     check.add_argument("--ignore", type=_codes, help="skip these codes (comma-separated)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even with errors")
@@ -55,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     graph = commands.add_parser("graph", help="export the migration graph")
     graph.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
-    graph.add_argument("--format", choices=sorted(export.FORMATS), default="json")
+    graph.add_argument("--format", choices=GRAPH_FORMATS, default="json")
     graph.add_argument("--app", metavar="LABEL", help="only this app and its edges")
 
     rules = commands.add_parser("rules", help="list the rules")
@@ -72,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _analyze(path: Path, args: argparse.Namespace) -> tuple[Analysis, list[str]]:
     """The analysis of ``path``'s workspace; the caller writes its cache (after output)."""
+    from djmig.analysis import analyze_workspace, find_root
+    from djmig.config import load_pyproject, merge
+
     root = find_root(path)
     config, errors = load_pyproject(root)
     overrides = {k: getattr(args, k) for k in ("select", "ignore") if getattr(args, k, None)}
@@ -84,6 +98,9 @@ def _analyze(path: Path, args: argparse.Namespace) -> tuple[Analysis, list[str]]
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from djmig import output
+    from djmig.rules import Finding, Severity
+
     findings: list[Finding] = []
     analyses: list[Analysis] = []
     for path in args.paths:
@@ -115,6 +132,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_graph(args: argparse.Namespace) -> int:
+    from djmig import export
+
     if not args.path.exists():
         print(f"djmig: error: {args.path}: no such file or directory", file=sys.stderr)
         return 2
@@ -131,6 +150,8 @@ def _save_cache(analysis: Analysis) -> None:
 
 
 def run_rules(fmt: str) -> int:
+    from djmig.rules import RULES
+
     if fmt == "markdown":
         print(rules_markdown(), end="")
         return 0
@@ -150,6 +171,8 @@ def explain(rule: Rule, level: str = "#") -> str:
 
 def rules_markdown() -> str:
     """docs/rules.md: the table of codes, then every rule's documentation."""
+    from djmig.rules import RULES
+
     lines = ["# djmig rules", "", "| code | name | default | summary |", "|---|---|---|---|"]
     for rule in RULES:
         anchor = f"{rule.code.lower()}-{rule.name}"
@@ -161,6 +184,8 @@ def rules_markdown() -> str:
 
 
 def run_explain(code: str) -> int:
+    from djmig.rules import BY_CODE
+
     rule = BY_CODE.get(code.upper())
     if rule is None:
         print(f"djmig: error: unknown rule {code!r}; see `djmig rules`", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from djmig.rules import BY_CODE, Finding
 SOURCE = "djmig"
 
 
+@functools.lru_cache(maxsize=1 << 16)  # every file with findings, at every publish
 def path_to_uri(path: Path) -> str:
     return from_fs_path(str(path)) or path.as_uri()
 

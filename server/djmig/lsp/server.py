@@ -15,6 +15,7 @@ import functools
 import hashlib
 import logging
 import sys
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,8 @@ WATCHED = (
     "**/migrations/*.py", "**/models.py", "**/models/*.py", "**/settings.py",
     "**/settings/*.py", "**/pyproject.toml", "**/apps.py", "**/manage.py",
 )  # fmt: skip
+#: Seconds ``shutdown`` waits for a cache still being written.
+WRITER_TIMEOUT = 10.0
 _RELOAD_NAMES = {"pyproject.toml", "apps.py", "manage.py", "settings.py", "__init__.py"}
 _IGNORED = JsonRPCNotification(method="$/djmig/ignored", jsonrpc="2.0", params=None)
 
@@ -80,6 +83,7 @@ class DjmigServer(LanguageServer):
         self.pull = False
         self.ready = asyncio.Event()
         self.db_reads = database.DatabaseReads(self)
+        self.writers: list[threading.Thread] = []  # forked children writing caches
 
     # -- capabilities ------------------------------------------------------------------------
 
@@ -99,8 +103,9 @@ class DjmigServer(LanguageServer):
 
     def workspace_for(self, path: Path) -> Workspace | None:
         best = None
+        parts = path.parts
         for root, workspace in self.workspaces.items():
-            inside = root == path or root in path.parents
+            inside = parts[: len(root.parts)] == root.parts  # root == path or an ancestor
             if inside and (best is None or len(root.parts) > len(best.root.parts)):
                 best = workspace
         return best
@@ -180,7 +185,11 @@ class DjmigServer(LanguageServer):
             if self.workspaces.get(root) is workspace:
                 self.refresh(workspace)
         # Encoded and written by a forked child: the first keystrokes do not wait for it.
-        await loop.run_in_executor(None, functools.partial(workspace.save_cache, background=True))
+        save = functools.partial(workspace.save_cache, background=True)
+        writer = await loop.run_in_executor(None, save)
+        self.writers = [w for w in self.writers if w.is_alive()]
+        if writer is not None:
+            self.writers.append(writer)
 
     def open_documents(self, root: Path) -> dict[Path, str]:
         """The editor buffers of files under ``root``."""
@@ -340,6 +349,14 @@ async def fetch_configuration(ls: DjmigServer) -> None:
         return
     for root, value in zip(ls.folders, results or []):
         ls.settings_by_root[root] = value if isinstance(value, dict) else {}
+
+
+@server.feature(types.SHUTDOWN)
+async def shutdown(ls: DjmigServer, params: None) -> None:
+    """The caches being written when the client asks the server to stop are written."""
+    loop = asyncio.get_running_loop()
+    for writer in ls.writers:
+        await loop.run_in_executor(None, writer.join, WRITER_TIMEOUT)
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
