@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from djmig.analysis import Workspace
+from djmig.config import Config
 from djmig.graph import MigrationGraph, build_graph
 from djmig.keys import MigrationKey
 from djmig.state import StateEngine, _reachable
@@ -110,3 +111,81 @@ def test_app_level_reach_is_the_transitive_closure(direct: dict[str, set[str]]) 
 
     reach = _reachable(direct)
     assert {a: reach[a] for a in direct} == {a: walk(a) for a in direct}
+
+
+# -- findings after edits -------------------------------------------------------------------
+
+MODELS = ("Product", "Order")
+TARGETS = [f"{app}.{model.lower()}" for app in APPS for model in MODELS]
+operation = st.one_of(
+    st.sampled_from(MODELS).map(
+        lambda m: f'migrations.CreateModel("{m}", [("id", models.AutoField(primary_key=True))])'
+    ),
+    st.tuples(st.sampled_from(MODELS), st.sampled_from(TARGETS)).map(
+        lambda mt: (
+            f'migrations.CreateModel("{mt[0]}", [("id", models.AutoField(primary_key='
+            f'True)), ("ref", models.ForeignKey(on_delete=models.CASCADE, to="{mt[1]}"))])'
+        )
+    ),
+    st.tuples(st.sampled_from(MODELS), st.sampled_from(TARGETS)).map(
+        lambda mt: (
+            f'migrations.AddField("{mt[0]}", "link", models.ForeignKey('
+            f'on_delete=models.CASCADE, to="{mt[1]}"))'
+        )
+    ),
+    st.sampled_from(MODELS).map(
+        lambda m: f'migrations.AddField("{m}", "n", models.IntegerField())'
+    ),
+    st.sampled_from(MODELS).map(lambda m: f'migrations.DeleteModel("{m}")'),
+    st.just('migrations.RenameModel("Product", "Item")'),
+    st.just("migrations.RunPython(migrations.RunPython.noop)"),
+    st.just("migrations.RunPython(print)"),
+    st.just("migrations.RunPython(print, migrations.RunPython.noop)"),
+)
+#: Besides its parent in the app, an edited migration may depend on one of another app.
+operation_edit = st.tuples(
+    st.sampled_from(APPS),
+    st.sampled_from(NAMES),
+    st.one_of(st.none(), st.tuples(st.sampled_from(APPS), st.sampled_from(NAMES))),
+    st.lists(operation, max_size=3),
+)
+
+
+def _findings(workspace: Workspace) -> list[tuple[str, str, tuple[int, ...], str]]:
+    return sorted(
+        (f.code, str(f.path), tuple(f.span), f.message) for f in workspace.analyze().findings
+    )
+
+
+@settings(max_examples=80, deadline=None)
+@given(edits=st.lists(operation_edit, min_size=1, max_size=5))
+def test_edits_report_what_a_fresh_analysis_reports(edits: list) -> None:
+    """Rules read other apps' model states (a relation to ``"blog.product"``): an edit of
+    one app's operations must refresh the findings of every app and project rule that read
+    them, exactly as a fresh analysis of the same buffers reports."""
+    with tempfile.TemporaryDirectory() as tmp:
+        create = 'migrations.CreateModel("Product", [("id", models.AutoField(primary_key=True))])'
+        files: dict[str, str] = {}
+        for app in APPS:
+            chain = {
+                name: migration(
+                    deps=[(app, NAMES[i - 1])] if i else [], ops=create if not i else ""
+                )
+                for i, name in enumerate(NAMES)
+            }
+            files.update(app_migrations(app, chain))
+        root = make_project(Path(tmp), files)
+        workspace = Workspace(root, Config(cache=False))
+        workspace.load()
+        _findings(workspace)
+        buffers: dict[Path, str] = {}
+        for app, name, extra, ops in edits:
+            path = root / app / "migrations" / f"{name}.py"
+            index = NAMES.index(name)
+            deps = [(app, NAMES[index - 1])] if index else []
+            deps += [extra] if extra and extra[0] != app else []
+            buffers[path] = migration(deps=deps, ops="\n".join(ops))
+            workspace.update_file(path, buffers[path])
+            fresh = Workspace(root, Config(cache=False), overlays=dict(buffers))
+            fresh.load()
+            assert _findings(workspace) == _findings(fresh)

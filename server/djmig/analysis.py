@@ -37,7 +37,7 @@ from djmig.index.settings import read_settings
 from djmig.index.source import SourceFile, parse_source_file
 from djmig.keys import MigrationKey, SourceLines
 from djmig.rules import RULES, Context, Finding, Rule, Severity
-from djmig.state import StateEngine
+from djmig.state import StateEngine, replay_facts
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ Progress = Callable[[int, int], None]
 
 #: Below this many re-parsed files, the rules run here alone (a fork costs more).
 FORK_MIN_FILES = 1500
+#: The reader of model states that ``StateEngine.readers`` records for the project-wide rules.
+PROJECT = ""
 
 
 @dataclass
@@ -122,6 +124,7 @@ class Workspace:
         self._state: StateEngine | None = None
         # Per app label, by path; an absent label is stale.
         self._app_findings: dict[str, dict[Path, list[Finding]]] = {}
+        self._rerun: dict[str, set[str]] = {}  # per app, rules whose findings were dropped
         self._errors: dict[Path, str] = {}  # files that cannot be parsed
         # What analyze() reported last, and the files whose findings may have changed.
         self._by_path: dict[Path, list[Finding]] = {}
@@ -375,8 +378,8 @@ class Workspace:
         source = self.source(path)
         return source.lines if source is not None else None
 
-    def _store(self, migration: MigrationFile) -> None:
-        self._forget_app_state(migration.key.app_label)
+    def _store(self, migration: MigrationFile, readers: bool = True) -> None:
+        self._forget_app_state(migration.key.app_label, readers)
         self._files[migration.path] = migration.key
         self._migrations[migration.key] = migration
         self._file_findings.pop(migration.key, None)
@@ -447,7 +450,8 @@ class Workspace:
             migration.run_before_complete = old.run_before_complete
             migration.replaces_complete = old.replaces_complete
             migration.class_span = old.class_span
-        self._store(migration)
+        # Other apps' findings read this app's model states: stale only if they changed.
+        self._store(migration, readers=not _same_for_readers(old, migration))
         if old is None or old.graph_facts() != migration.graph_facts():
             patched = (
                 old is not None
@@ -459,6 +463,7 @@ class Workspace:
                 if self._state is not None:
                     for app in self._state.graph_changed(self.graph, key):
                         self._forget_app_findings(app)
+                        self._forget_readers(app)
             else:
                 self._invalidate_graph()
         return True
@@ -566,12 +571,42 @@ class Workspace:
 
     def _forget_app_findings(self, app_label: str) -> None:
         self._dirty.update(self._app_findings.pop(app_label, {}))
+        self._rerun.pop(app_label, None)
 
-    def _forget_app_state(self, app_label: str) -> None:
-        """A file of the app changed: its model states and per-app findings are stale."""
+    def _forget_rule_findings(self, app_label: str, code: str) -> None:
+        """Only rule ``code``'s findings of the app are stale: dropped, to run it again."""
+        findings = self._app_findings.get(app_label)
+        if findings is None:
+            return  # all of them are to run again
+        for path, found in list(findings.items()):
+            kept = [f for f in found if f.code != code]
+            if len(kept) != len(found):
+                self._dirty.add(path)
+                if kept:
+                    findings[path] = kept
+                else:
+                    del findings[path]
+        self._rerun.setdefault(app_label, set()).add(code)
+
+    def _forget_app_state(self, app_label: str, readers: bool = True) -> None:
+        """A file of the app changed: its model states and per-app findings are stale, and
+        (``readers``) so are the findings that read its states."""
         if self._state is not None:
             self._state.invalidate([app_label])
         self._forget_app_findings(app_label)
+        if readers:
+            self._forget_readers(app_label)
+
+    def _forget_readers(self, app_label: str) -> None:
+        """The findings of other apps and of the project-wide rules that read the model
+        states of ``app_label`` (``StateEngine.readers``) are stale."""
+        if self._state is None:
+            return
+        for label, code in self._state.readers.pop(app_label, ()):
+            if label == PROJECT:
+                self._forget_graph_findings()
+            else:
+                self._forget_rule_findings(label, code)
 
     # -- analysis ---------------------------------------------------------------------------
 
@@ -626,6 +661,7 @@ class Workspace:
             if app.origin == WORKSPACE and label not in self._app_findings
         ]
         keys, self._stale = list(self._stale), set()
+        rerun, self._rerun = self._rerun, {}
         context = self._context()
         # Model states and findings live until their app changes: no cyclic garbage
         # collection while they are built (measured: ~15% of a cold run).
@@ -638,9 +674,12 @@ class Workspace:
                 for label in self.project.apps:
                     context.state.plan(label)
                 theirs = set(apps[1::2])
-                (files, found, errors), _ = forked.split(
-                    lambda: self._rule_findings(
-                        context, [k for k in keys if k.app_label in theirs], sorted(theirs)
+                ((files, found, errors), readers), _ = forked.split(
+                    lambda: (
+                        self._rule_findings(
+                            context, [k for k in keys if k.app_label in theirs], sorted(theirs)
+                        ),
+                        context.state.readers,  # recorded in the child
                     ),
                     lambda: self._apply(
                         context, [k for k in keys if k.app_label not in theirs], apps[::2]
@@ -648,8 +687,17 @@ class Workspace:
                 )
                 self._store_findings(files, found)
                 self.rule_errors += errors
+                for label, seen in readers.items():
+                    context.state.readers.setdefault(label, set()).update(seen)
             else:
                 self._apply(context, keys, apps)
+            if rerun:  # rules that read other apps' states, on apps otherwise up to date
+                files, found, errors = self._rule_findings(context, [], list(rerun), rerun)
+                for label, more in found.items():
+                    for path, grouped in _by_path(more).items():
+                        self._app_findings[label].setdefault(path, []).extend(grouped)
+                        self._dirty.add(path)
+                self.rule_errors += errors
         finally:
             # Out of the collector's sight, as after parsing: otherwise the next
             # collections scan every state object built here (measured: ~5% of a cold run).
@@ -663,10 +711,15 @@ class Workspace:
         self.rule_errors += errors
 
     def _rule_findings(
-        self, context: Context, keys: list[MigrationKey], apps: list[str]
+        self,
+        context: Context,
+        keys: list[MigrationKey],
+        apps: list[str],
+        only: dict[str, set[str]] | None = None,
     ) -> tuple[dict[MigrationKey, list[Finding]], dict[str, list[Finding]], list[str]]:
-        """The file rules' findings on ``keys``, the per-app rules' on ``apps``, and the
-        errors of rules that failed. Changes nothing (it may run in a forked child)."""
+        """The file rules' findings on ``keys``, the per-app rules' on ``apps`` (``only``
+        the rules it names for an app), and the errors of rules that failed. Changes
+        nothing but the readers it records (it may run in a forked child)."""
         errors: list[str] = []
         files: dict[MigrationKey, list[Finding]] = {}
         file_rules = [r for r in self._enabled_rules("file") if r.check_file is not None]
@@ -683,9 +736,12 @@ class Workspace:
         for label in apps:
             found = by_app[label] = []
             for rule in app_rules:
+                if only is not None and rule.code not in only.get(label, ()):
+                    continue
                 assert rule.check_app is not None
                 check = functools.partial(rule.check_app, context)
-                found += self._run(rule, check, label, errors)
+                with context.state.reading_for(label, rule.code):
+                    found += self._run(rule, check, label, errors)
         return files, by_app, errors
 
     def _store_findings(
@@ -702,7 +758,8 @@ class Workspace:
             findings: list[Finding] = []
             for rule in self._enabled_rules("project"):
                 assert rule.check_project is not None
-                findings += self._run(rule, rule.check_project, context, errors)
+                with context.state.reading_for(PROJECT, rule.code):
+                    findings += self._run(rule, rule.check_project, context, errors)
             self.rule_errors += errors
             self._graph_findings = _by_path(findings)
             self._dirty.update(self._graph_findings)
@@ -800,6 +857,23 @@ def _outline(source: SourceFile | None) -> tuple[Any, ...] | None:
         stmt.name if isinstance(stmt, ast.ClassDef) else ast.dump(stmt)
         for stmt in source.tree.body
         if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+    )
+
+
+def _same_for_readers(old: MigrationFile | None, new: MigrationFile) -> bool:
+    """Whether what other apps' findings read of a migration is the same in ``new``: its
+    graph and replay facts (hence every model state), and the places they point at (the
+    class line, the ``CreateModel`` calls)."""
+
+    def cited(migration: MigrationFile) -> tuple[Any, ...]:
+        creates = [o.span for o in migration.operations if o.kind == "CreateModel"]
+        return migration.class_span, creates
+
+    return (
+        old is not None
+        and old.graph_facts() == new.graph_facts()
+        and replay_facts(old) == replay_facts(new)
+        and cited(old) == cited(new)
     )
 
 

@@ -20,8 +20,9 @@ next query replays that app alone.
 
 from __future__ import annotations
 
+import contextlib
 import gc
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -592,6 +593,34 @@ def replay(
     return after, tuple(seen)
 
 
+def replay_facts(migration: MigrationFile) -> tuple[Any, ...]:
+    """What ``replay`` reads of ``migration``: an edit that keeps these (and the graph facts)
+    leaves every model state unchanged. A ``RunPython`` counts only as a data operation or
+    a noop, so giving it a reverse function changes nothing here."""
+    return (
+        migration.error is None,
+        migration.has_migration_class,
+        migration.operations_complete,
+        migration.imports,
+        tuple(_replay_input(operation) for operation in migration.operations),
+    )
+
+
+def _replay_input(operation: Operation) -> tuple[Any, ...]:
+    kind = _kind(operation.qualname)
+    if kind in ("RunPython", "RunSQL") and not operation.has_star:
+        if kind == "RunPython":
+            data = not noop(operation.argument(0, "code"), "RunPython.noop")
+            nested = None
+        else:
+            sql = operation.argument(0, "sql")
+            data = not (sql == "" or sql == [] or noop(sql, "RunSQL.noop"))
+            nested = operation.argument(2, "state_operations")
+        target = operation.argument(0, "model_name")  # what ``_Op.target`` looks up
+        return kind, operation.qualname, data, nested, target if isinstance(target, str) else None
+    return kind, operation.qualname, operation.args, operation.kwargs, operation.has_star
+
+
 class _AppHistory(NamedTuple):
     """One app's migrations in plan order, each one's nearest ancestors in the app, their
     traces, and their top-level Django operations by kind (``(key, index)``, plan order)."""
@@ -624,6 +653,11 @@ class StateEngine:
         self._direct: dict[str, set[str]] | None = None
         self._foreign: dict[str, set[MigrationKey]] = {}
         self.replayed = 0  # migrations replayed, for measurements and tests
+        #: Whose findings the queries are answered for (``reading_for``), and for each app
+        #: the findings of others that read its states: when its states change, those are
+        #: stale too.
+        self.reader: tuple[str, str] | None = None
+        self.readers: dict[str, set[tuple[str, str]]] = {}
 
     # -- queries ------------------------------------------------------------------------
 
@@ -789,7 +823,19 @@ class StateEngine:
                 stack.extend(parents.get(parent, ()))
         return found
 
+    @contextlib.contextmanager
+    def reading_for(self, label: str, code: str) -> Iterator[None]:
+        """Record in ``readers`` the other apps whose states rule ``code`` reads for app
+        ``label`` (``""``: the project-wide rules)."""
+        self.reader = label, code
+        try:
+            yield
+        finally:
+            self.reader = None
+
     def _history(self, app: str) -> _AppHistory:
+        if self.reader is not None and self.reader[0] != app:
+            self.readers.setdefault(app, set()).add(self.reader)
         history = self._apps.get(app)
         if history is None:
             history = self._build(app)

@@ -54,6 +54,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 from collections.abc import Iterator
+from pathlib import Path
 
 from djmig.index.discovery import WORKSPACE
 from djmig.index.migrations import RELATED_FIELDS, qualify
@@ -137,8 +138,9 @@ def _state_at(context: Context, located: LocatedRelation) -> AppState | None:
 def _reaches(context: Context, key: MigrationKey, target: MigrationKey) -> bool:
     """Whether ``target`` is an ancestor of ``key`` through migrations of their two apps
     only — how ``makemigrations`` writes a dependency on another app. False says nothing:
-    the path may go through a third app."""
-    apps = (key.app_label, target.app_label)
+    the path may go through a third app. The target's app is searched first: the path
+    usually leaves ``key``'s app at once, by the dependency makemigrations wrote."""
+    own, other = key.app_label, target.app_label
     parents = context.graph.parent_map
     seen: set[MigrationKey] = set()
     stack = [key]
@@ -149,7 +151,9 @@ def _reaches(context: Context, key: MigrationKey, target: MigrationKey) -> bool:
         if node in seen:
             continue
         seen.add(node)
-        stack.extend(p for p in parents.get(node, ()) if p.app_label in apps)
+        above = parents.get(node, ())
+        stack.extend(p for p in above if p.app_label == own)
+        stack.extend(p for p in above if p.app_label == other)
     return False
 
 
@@ -191,7 +195,10 @@ def _in_models(context: Context, app_label: str) -> Iterator[Finding]:
         source = context.source(path)
         if source is None or source.tree is None:
             continue
-        for class_name, field_name, target, node in _model_relations(source.tree):
+        cached = _RELATIONS.get(path)
+        if cached is None or cached[0] is not source.tree:
+            cached = _RELATIONS[path] = source.tree, list(_model_relations(source.tree))
+        for class_name, field_name, target, node in cached[1]:
             resolved = resolve_relation(target, app_label, class_name)
             if resolved is None:
                 continue
@@ -210,6 +217,11 @@ def _in_models(context: Context, app_label: str) -> Iterator[Finding]:
                 _span(source, node),
                 RULE.severity,
             )
+
+
+#: ``_model_relations`` of each models file's last parse: the rule runs again on every
+#: keystroke in another app whose model states it reads; the tree is the same until edited.
+_RELATIONS: dict[Path, tuple[ast.Module, list[tuple[str, str, str, ast.Constant]]]] = {}
 
 
 def _model_relations(tree: ast.Module) -> Iterator[tuple[str, str, str, ast.Constant]]:
