@@ -155,8 +155,16 @@ class _Parser:
         self.m = migration
         self.lines = migration.lines
         self.ascii = not migration.lines.non_ascii()  # byte columns are code points
-        # Walking function bodies is the costliest part of the parse: only when it can matter.
-        self.model_imports = _MODEL_IMPORT.search(text) is not None
+        self.text = text
+        self._model_imports: bool | None = None
+
+    @property
+    def model_imports(self) -> bool:
+        """Whether a model class may be imported (walking function bodies is the costliest
+        part of the parse: only when it can matter; most files define no function)."""
+        if self._model_imports is None:
+            self._model_imports = _MODEL_IMPORT.search(self.text) is not None
+        return self._model_imports
 
     def span(self, node: ast.AST) -> Span:
         line = node.lineno - 1  # type: ignore[attr-defined]

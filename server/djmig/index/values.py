@@ -59,6 +59,11 @@ class CallValue:
 
 def dotted_name(node: ast.AST) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
+    kind = type(node)
+    if kind is ast.Name:
+        return node.id  # type: ignore[attr-defined]
+    if kind is ast.Attribute and type(node.value) is ast.Name:  # type: ignore[attr-defined]
+        return f"{node.value.id}.{node.attr}"  # type: ignore[attr-defined]
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -85,83 +90,119 @@ def evaluate(
     """
     if node is None:
         return None
-    if hook is None and type(node) is ast.Constant:  # the common case, first
-        return node.value
     if hook is not None:
         hooked = hook(node, names)
         if hooked is not NotImplemented:
             return hooked
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-        items: list[Any] = []
-        for element in node.elts:
-            if isinstance(element, ast.Starred):
-                inner = evaluate(element.value, names, hook)
-                if not isinstance(inner, (list, tuple)):
-                    return UNKNOWN
-                items.extend(inner)
-            else:
-                items.append(evaluate(element, names, hook))
-        if isinstance(node, ast.List):
-            return items
-        if isinstance(node, ast.Tuple):
-            return tuple(items)
-        return UNKNOWN if any(is_unknown(i) for i in items) else set(items)
-    if isinstance(node, ast.Dict):
-        result: dict[Any, Any] = {}
-        for key_node, value_node in zip(node.keys, node.values):
-            if key_node is None:
-                inner = evaluate(value_node, names, hook)
-                if not isinstance(inner, dict):
-                    return UNKNOWN
-                result.update(inner)
-                continue
-            key = evaluate(key_node, names, hook)
-            if is_unknown(key) or isinstance(key, (list, dict)):
+    kind = type(node)
+    if kind is ast.Constant:  # the common case, first
+        return node.value  # type: ignore[attr-defined]
+    evaluator = _EVALUATORS.get(kind)
+    return evaluator(node, names, hook) if evaluator is not None else UNKNOWN
+
+
+# One evaluator per node type (``ast`` classes are never subclassed), dispatched on the
+# exact type: the indexer evaluates every operation of every migration.
+
+
+def _sequence(node: Any, names: dict[str, Any] | None, hook: Hook | None) -> Any:
+    items: list[Any] = []
+    for element in node.elts:
+        if type(element) is ast.Starred:
+            inner = evaluate(element.value, names, hook)
+            if not isinstance(inner, (list, tuple)):
                 return UNKNOWN
-            result[key] = evaluate(value_node, names, hook)
-        return result
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = evaluate(node.left, names, hook), evaluate(node.right, names, hook)
-        if isinstance(left, list) and isinstance(right, list):
-            return left + right
-        if isinstance(left, tuple) and isinstance(right, tuple):
-            return left + right
-        if isinstance(left, str) and isinstance(right, str):
-            return left + right
-        return UNKNOWN
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        operand = evaluate(node.operand, names, hook)
-        if isinstance(operand, (int, float)) and not isinstance(operand, bool):
-            return -operand
-        return UNKNOWN
-    if isinstance(node, ast.Name):
-        if names is not None and node.id in names:
-            return names[node.id]
-        return Ref(node.id)
-    if isinstance(node, ast.Attribute):
-        dotted = dotted_name(node)
-        return Ref(dotted) if dotted else UNKNOWN
-    if isinstance(node, ast.Call):
-        func = dotted_name(node.func)
-        if func is None:
+            items.extend(inner)
+        else:
+            items.append(evaluate(element, names, hook))
+    kind = type(node)
+    if kind is ast.List:
+        return items
+    if kind is ast.Tuple:
+        return tuple(items)
+    return UNKNOWN if any(is_unknown(i) for i in items) else set(items)
+
+
+def _dict(node: Any, names: dict[str, Any] | None, hook: Hook | None) -> Any:
+    result: dict[Any, Any] = {}
+    for key_node, value_node in zip(node.keys, node.values):
+        if key_node is None:
+            inner = evaluate(value_node, names, hook)
+            if not isinstance(inner, dict):
+                return UNKNOWN
+            result.update(inner)
+            continue
+        key = evaluate(key_node, names, hook)
+        if is_unknown(key) or isinstance(key, (list, dict)):
             return UNKNOWN
-        has_star = False
-        args = []
-        for arg in node.args:
-            if type(arg) is ast.Starred:
-                has_star = True
-            else:
-                args.append(evaluate(arg, names, hook))
-        kwargs = {}
-        for keyword in node.keywords:
-            if keyword.arg is None:
-                has_star = True
-            else:
-                kwargs[keyword.arg] = evaluate(keyword.value, names, hook)
-        return CallValue(func, tuple(args), kwargs, has_star)
+        result[key] = evaluate(value_node, names, hook)
+    return result
+
+
+def _bin_op(node: Any, names: dict[str, Any] | None, hook: Hook | None) -> Any:
+    if not isinstance(node.op, ast.Add):
+        return UNKNOWN
+    left, right = evaluate(node.left, names, hook), evaluate(node.right, names, hook)
+    if isinstance(left, list) and isinstance(right, list):
+        return left + right
+    if isinstance(left, tuple) and isinstance(right, tuple):
+        return left + right
+    if isinstance(left, str) and isinstance(right, str):
+        return left + right
     return UNKNOWN
+
+
+def _unary_op(node: Any, names: dict[str, Any] | None, hook: Hook | None) -> Any:
+    if not isinstance(node.op, ast.USub):
+        return UNKNOWN
+    operand = evaluate(node.operand, names, hook)
+    if isinstance(operand, (int, float)) and not isinstance(operand, bool):
+        return -operand
+    return UNKNOWN
+
+
+def _name(node: Any, names: dict[str, Any] | None, hook: Hook | None) -> Any:
+    if names is not None and node.id in names:
+        return names[node.id]
+    return Ref(node.id)
+
+
+def _attribute(node: Any, names: dict[str, Any] | None, hook: Hook | None) -> Any:
+    dotted = dotted_name(node)
+    return Ref(dotted) if dotted else UNKNOWN
+
+
+def _call(node: Any, names: dict[str, Any] | None, hook: Hook | None) -> Any:
+    func = dotted_name(node.func)
+    if func is None:
+        return UNKNOWN
+    has_star = False
+    args = []
+    for arg in node.args:
+        if type(arg) is ast.Starred:
+            has_star = True
+        else:
+            args.append(evaluate(arg, names, hook))
+    kwargs = {}
+    for keyword in node.keywords:
+        if keyword.arg is None:
+            has_star = True
+        else:
+            kwargs[keyword.arg] = evaluate(keyword.value, names, hook)
+    return CallValue(func, tuple(args), kwargs, has_star)
+
+
+_EVALUATORS: dict[type, Callable[[Any, dict[str, Any] | None, Hook | None], Any]] = {
+    ast.List: _sequence,
+    ast.Tuple: _sequence,
+    ast.Set: _sequence,
+    ast.Dict: _dict,
+    ast.BinOp: _bin_op,
+    ast.UnaryOp: _unary_op,
+    ast.Name: _name,
+    ast.Attribute: _attribute,
+    ast.Call: _call,
+}
 
 
 def contains_unknown(value: Any) -> bool:
