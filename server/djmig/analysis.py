@@ -281,6 +281,13 @@ class Workspace:
             else:
                 worker = worker_module.start(pending)
                 slot = list(range(len(pending)))
+            if worker is not None:
+                # The models modules first, while the worker parses migrations: both halves
+                # of the forked rules read nearly all of them (DM304 looks up other apps'
+                # classes), which they would each parse again.
+                for label in self.project.apps:
+                    for models_path in self.models_files(label):
+                        self.source(models_path)
             here = 0
             for key, path in pending:
                 if worker is not None and slot[here] >= worker.lowest:
