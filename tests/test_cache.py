@@ -8,8 +8,10 @@ import asyncio
 import logging
 import marshal
 import os
+import shutil
 import sqlite3
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,8 @@ from djmig.index.migrations import MigrationFile
 from djmig.keys import MigrationKey
 from djmig.snapshot import FILE_NAME as SNAPSHOT_NAME
 from helpers import age, make_project, migration
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
@@ -467,3 +471,86 @@ def test_database_findings_never_enter_the_snapshot(
     monkeypatch.delenv("DATABASE_URL")
     for _ in range(2):  # cold, then from the snapshot
         assert "DM502" not in {f.code for f in analyze_workspace(root).findings}
+
+
+# -- a start after a few files changed on disk resumes from the snapshot ----------------------
+
+
+def _edit(root: Path, kind: int, pick: int, moment: int) -> None:
+    """One change on disk, as a ``git checkout`` or another editor would make it."""
+    migrations = sorted(root.glob("app00[0-5]/migrations/0*.py"))
+    path = migrations[pick % len(migrations)]
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if kind == 1 and 'name="' in text:  # a model renamed where it is created
+        start = text.index('name="') + len('name="')
+        text = text[:start] + "Renamed" + text[start:]
+    elif kind == 2 and "operations = [" in text:  # DM201
+        text = text.replace(
+            "operations = [", "operations = [\n        migrations.RunPython(print),"
+        )
+    elif kind == 3 and "dependencies = [" in text:  # the graph changes
+        app = path.parent.parent.name
+        text = text.replace(
+            "dependencies = [", f"dependencies = [\n        ({app!r}, '0001_initial'),"
+        )
+    elif kind == 4:  # a models module (DM401)
+        path = root / path.parent.parent.name / "models.py"
+        text = path.read_text(encoding="utf-8")
+        text = text.replace(
+            "(models.Model):\n", "(models.Model):\n    planted = models.IntegerField()\n", 1
+        )
+    elif kind == 5:  # a migration deleted
+        path.unlink()
+        return
+    path.write_text(text, encoding="utf-8")  # kind 0: only the time changes
+    os.utime(path, ns=(moment, moment))
+
+
+#: (kind of change, which file): see ``_edit``.
+EDITS = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 10_000)), min_size=1, max_size=3)
+
+
+@settings(max_examples=80, deadline=None)
+@given(edits=EDITS)
+def test_a_start_after_changes_on_disk_reports_what_a_cold_analysis_reports(
+    bench_workspace: Path, edits: list[tuple[int, int]]
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "workspace"
+        shutil.copytree(bench_workspace, root)
+        os.environ["DJMIG_CACHE_DIR"] = str(Path(tmp) / "cache")
+        try:
+            analyze_workspace(root)  # the snapshot the next start resumes from
+            moment = time.time_ns() - 1000 * 1_000_000_000
+            for i, (kind, pick) in enumerate(edits):
+                _edit(root, kind, pick, moment + i * 1_000_000_000)
+            assert_same(analyze_workspace(root), cold(root))
+            assert_same(analyze_workspace(root), cold(root))  # and from what that one wrote
+        finally:
+            del os.environ["DJMIG_CACHE_DIR"]
+
+
+def test_a_few_changed_files_run_only_the_rules_they_concern(bench_workspace: Path, tmp_path):
+    root = tmp_path / "workspace"
+    shutil.copytree(bench_workspace, root)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJMIG_CACHE_DIR", str(tmp_path / "cache"))
+        analyze_workspace(root)
+        moment = time.time_ns() - 1000 * 1_000_000_000
+        _edit(root, 2, 30, moment)  # DM201 in one migration
+        workspace = loaded(root)
+        assert workspace.parse_counts == {"cached": len(workspace.migrations), "parsed": 1,
+                                          "resumed": 1}  # fmt: skip
+        ran: list[str] = []
+        check = workspace._rule_findings
+
+        def counted(context, keys, apps, only=None):  # type: ignore[no-untyped-def]
+            ran.extend(apps)
+            return check(context, keys, apps, only)
+
+        patch.setattr(workspace, "_rule_findings", counted)
+        assert_same(workspace.analyze(), cold(root))
+        edited = sorted(root.glob("app00[0-5]/migrations/0*.py"))[30].parent.parent.name
+        assert ran == [edited]  # the other apps' findings came from the snapshot
+        _edit(root, 5, 30, moment)  # a deleted file: the graph is rebuilt, all run again
+        assert loaded(root).parse_counts.get("resumed") is None

@@ -143,6 +143,7 @@ class Workspace:
         # of); None once anything is edited.
         self._snapshot_key: str | None = None
         self._snapshot_stamps: list[Stamp | None] = []
+        self._snapshot_inputs: dict[Path, Stamp | None] = {}  # migration and models files
         self._analyzed_as_loaded = False
         #: Files of the last parse of every file, from the parse cache and parsed afresh.
         self.parse_counts: dict[str, int] = {"cached": 0, "parsed": 0}
@@ -183,14 +184,18 @@ class Workspace:
             keyed = [*stamps.items(), *((p, stamp(p)) for p in sources)]
             self._snapshot_key = snapshot.workspace_key(self.project, self.config, keyed)
             self._snapshot_stamps = [s for _, s in keyed]
+            settings = set(self.project.settings.files)
+            self._snapshot_inputs = {p: s for p, s in keyed if p not in settings}
             found = snapshot.load(
                 default_directory(self.root),
                 self._snapshot_key,
                 {str(p): p for p in (*stamps, *sources)},
+                self._base_key(),
             )
-            if found is not None:
+            if found is not None and (found.exact or self._resume(found, files)):
                 worker_module.drop_prefetched()
-                self._answer_from(found, files, stamps)
+                if found.exact:
+                    self._answer_from(found, files, stamps)
                 self.timings["parse"] = time.perf_counter() - started
                 if progress:
                     progress(len(files), len(files))
@@ -219,6 +224,63 @@ class Workspace:
             if self._reported_migration(key.app_label, path)
         }
         logger.debug("findings snapshot of %s used; parsing deferred", self.root)
+
+    def _base_key(self) -> str:
+        """The snapshot key without the stamps of the migration and models files: what
+        must not have changed for ``_resume``."""
+        settings = [(p, stamp(p)) for p in self.project.settings.files]
+        return snapshot.workspace_key(self.project, self.config, settings)
+
+    def _resume(
+        self,
+        found: snapshot.Snapshot,
+        files: dict[MigrationKey, Path],
+    ) -> bool:
+        """Start from the findings of a snapshot taken when some migration or models files
+        were different: the files as they were then (from the parse cache) with the
+        findings by scope, then each changed file is read again as an edit would be, so
+        that only the rules it concerns run again. False, with nothing changed, when the
+        files then cannot all be had (one added or removed: the graph is rebuilt anyway)."""
+        scoped, stamps = found.scoped, self._snapshot_inputs
+        if scoped is None or scoped.stamps.keys() != stamps.keys():
+            return False
+        changed = [p for p, s in stamps.items() if s is None or scoped.stamps[p] != s]
+        cache = ParseCache(self.root)
+        then: dict[MigrationKey, MigrationFile] = {}
+        collecting = gc.isenabled()
+        gc.disable()  # as in ``_parse``: millions of objects that live as long as this
+        try:
+            for key, path in files.items():
+                migration = cache.get(key, path, scoped.stamps[path])
+                if migration is None:
+                    return False
+                then[key] = migration
+            for migration in then.values():
+                self._store(migration)
+        finally:
+            gc.freeze()
+            if collecting:
+                gc.enable()
+        self._cache = cache
+        previous, self._by_path = self._by_path, found.by_path
+        self._stale, self._dirty, self._rerun = set(), set(), {}
+        self._dirty.update(p for p in previous.keys() | self._by_path.keys()
+                           if previous.get(p) != self._by_path.get(p))  # fmt: skip
+        self._errors = dict(found.errors)
+        self._file_findings = scoped.files
+        self._graph_findings = scoped.graph
+        self._app_findings = scoped.apps
+        self.state.readers = scoped.readers
+        snapshot_key, self._snapshot_key = self._snapshot_key, None
+        for path in changed:
+            self._update_file(path, None)  # it forgets the snapshot key: set again below
+            edited = self._files.get(path)
+            if edited is not None:
+                cache.put(path, stamps[path], self._migrations[edited])
+        self._snapshot_key = snapshot_key
+        self.parse_counts = {"cached": len(files), "parsed": len(changed), "resumed": 1}
+        logger.debug("findings snapshot of %s resumed; %d files changed", self.root, len(changed))
+        return True
 
     @property
     def deferred(self) -> bool:
@@ -358,6 +420,7 @@ class Workspace:
                     for p in {path, *(r.path for f in found for r in f.related)}
                     if (held := self.lines_of(p)) is not None
                 }
+                scoped = self._scoped()
             else:
                 key = None
 
@@ -365,7 +428,9 @@ class Workspace:
             if cache is not None:
                 cache.save()
             if key is not None:
-                snapshot.save(default_directory(self.root), key, by_path, errors, lines)
+                directory = default_directory(self.root)
+                base = self._base_key() if scoped is not None else None
+                snapshot.save(directory, key, by_path, errors, lines, base, scoped)
 
         writer = None
         if cache is not None or key is not None:
@@ -374,6 +439,24 @@ class Workspace:
                 write()
         self.timings["cache_save"] = time.perf_counter() - started
         return writer
+
+    def _scoped(self) -> snapshot.Scoped | None:
+        """The findings by scope, copied (``save_cache`` may write them from a fork)."""
+        if self._graph_findings is None or self._state is None or self._rerun or self._stale:
+            return None
+        stamps = {p: s for p, s in self._snapshot_inputs.items() if s is not None}
+        if len(stamps) != len(self._snapshot_inputs):
+            return None
+        return snapshot.Scoped(
+            stamps,
+            {key: list(found) for key, found in self._file_findings.items()},
+            {path: list(found) for path, found in self._graph_findings.items()},
+            {
+                label: {path: list(found) for path, found in by_path.items()}
+                for label, by_path in self._app_findings.items()
+            },
+            {label: set(seen) for label, seen in self._state.readers.items()},
+        )
 
     def lines_of(self, path: Path) -> SourceLines | None:
         """The non-ASCII lines of a migration, models or settings file, for positions."""

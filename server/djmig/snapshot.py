@@ -22,19 +22,35 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from djmig.config import Config
 from djmig.index.cache import RACY_NS, Stamp, write_atomically
 from djmig.index.discovery import Project
 from djmig.index.history import committed_texts
-from djmig.keys import SourceLines, Span
+from djmig.keys import MigrationKey, SourceLines, Span
 from djmig.rules import Finding, Related, Severity
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 FILE_NAME = "findings.marshal"
 _new_tuple = tuple.__new__
+
+
+@dataclass
+class Scoped:
+    """The findings by the scope that computed them, for a start where a few migration or
+    models files changed since (``Workspace.load`` resumes from them): each file's stamp
+    then, the file rules' findings by migration, the project-wide rules', the per-app
+    rules' by app, and which findings read which app's model states
+    (``StateEngine.readers``)."""
+
+    stamps: dict[Path, Stamp]
+    files: dict[MigrationKey, list[Finding]]
+    graph: dict[Path, list[Finding]]
+    apps: dict[str, dict[Path, list[Finding]]]
+    readers: dict[str, set[tuple[str, str]]]
 
 
 @dataclass
@@ -42,6 +58,9 @@ class Snapshot:
     by_path: dict[Path, list[Finding]]
     errors: dict[Path, str]
     lines: dict[Path, SourceLines]
+    #: True when every input is as the snapshot saw it; else only ``scoped`` applies.
+    exact: bool = True
+    scoped: Scoped | None = None
 
 
 def _code_digest() -> bytes:
@@ -95,45 +114,63 @@ def _encode_span(span: Span) -> tuple[int, ...]:
 FINDING_FIELDS = ("code", "message", "path", "span", "severity", "related", "fixes")
 
 
+def _encode(found: Iterable[Finding]) -> list[Any]:
+    return [
+        (
+            f.code, f.message, str(f.path), _encode_span(f.span), int(f.severity),
+            [(str(r.path), _encode_span(r.span), r.message) for r in f.related],
+            f.fixes,
+        )
+        for f in found
+    ]  # fmt: skip
+
+
+def _encode_by_path(by_path: Mapping[Path, list[Finding]]) -> list[Any]:
+    return [(str(path), _encode(found)) for path, found in by_path.items()]
+
+
 def save(
     directory: Path,
     key: str,
     by_path: Mapping[Path, list[Finding]],
     errors: Mapping[Path, str],
     lines: Mapping[Path, SourceLines],
+    base: str | None = None,
+    scoped: Scoped | None = None,
 ) -> bool:
-    """Write the snapshot; False (logged) when it cannot be encoded or written."""
-    findings = [
-        (
-            str(path),
-            [
-                (
-                    f.code, f.message, str(f.path), _encode_span(f.span), int(f.severity),
-                    [(str(r.path), _encode_span(r.span), r.message) for r in f.related],
-                    f.fixes,
-                )
-                for f in found
-            ],
-        )
-        for path, found in by_path.items()
-    ]  # fmt: skip
+    """Write the snapshot, with ``scoped`` under ``base`` (the key without the stamps of
+    the migration and models files); False (logged) when it cannot be encoded or
+    written."""
     payload = (
-        findings,
+        _encode_by_path(by_path),
         [(str(p), e) for p, e in errors.items()],
         [(str(p), source_lines.non_ascii()) for p, source_lines in lines.items()],
     )
+    extra = None
+    if base is not None and scoped is not None:
+        extra = marshal.dumps((
+            [(str(p), tuple(s)) for p, s in scoped.stamps.items()],
+            [(tuple(k), _encode(found)) for k, found in scoped.files.items()],
+            _encode_by_path(scoped.graph),
+            [(label, _encode_by_path(found)) for label, found in scoped.apps.items()],
+            [(label, sorted(readers)) for label, readers in scoped.readers.items()],
+        ))  # fmt: skip
     try:
-        write_atomically(directory / FILE_NAME, marshal.dumps((FORMAT, key, payload)))
+        data = marshal.dumps((FORMAT, key, payload, base, extra))
+        write_atomically(directory / FILE_NAME, data)
     except (OSError, ValueError) as exc:
         logger.info("cannot write the findings snapshot in %s: %s", directory, exc)
         return False
     return True
 
 
-def load(directory: Path, key: str, known: Mapping[str, Path]) -> Snapshot | None:
-    """The snapshot stored under ``key``; None when there is none, it is another
-    workspace state's, or it cannot be decoded (logged). ``known`` maps path strings to
-    the workspace's own ``Path`` objects."""
+def load(
+    directory: Path, key: str, known: Mapping[str, Path], base: str | None = None
+) -> Snapshot | None:
+    """The snapshot stored under ``key`` (``exact``), or the one stored under ``base``
+    with its ``scoped`` findings; None when there is none, it is another workspace
+    state's, or it cannot be decoded (logged). ``known`` maps path strings to the
+    workspace's own ``Path`` objects."""
     path = directory / FILE_NAME
     try:
         data = path.read_bytes()
@@ -143,8 +180,11 @@ def load(directory: Path, key: str, known: Mapping[str, Path]) -> Snapshot | Non
         logger.warning("cannot read the findings snapshot %s: %s", path, exc)
         return None
     try:
-        version, stored_key, payload = marshal.loads(data)
-        if version != FORMAT or stored_key != key:
+        version, stored_key, payload, stored_base, extra = marshal.loads(data)
+        if version != FORMAT:
+            return None
+        exact = stored_key == key
+        if not exact and (base is None or stored_base != base or extra is None):
             return None
         findings, errors, lines = payload
 
@@ -152,22 +192,36 @@ def load(directory: Path, key: str, known: Mapping[str, Path]) -> Snapshot | Non
             found = known.get(name)
             return found if found is not None else Path(name)
 
+        def decode(found: Any) -> list[Finding]:
+            return [
+                Finding(
+                    code, message, to_path(file), _new_tuple(Span, span), Severity(severity),
+                    [Related(to_path(r), _new_tuple(Span, s), m) for r, s, m in related],
+                    fixes,
+                )
+                for code, message, file, span, severity, related, fixes in found
+            ]  # fmt: skip
+
+        def decode_by_path(items: Any) -> dict[Path, list[Finding]]:
+            return {to_path(name): decode(found) for name, found in items}
+
+        scoped = None
+        if not exact:
+            stamps, files, graph, apps, readers = marshal.loads(extra)
+            scoped = Scoped(
+                stamps={to_path(name): tuple(s) for name, s in stamps},
+                files={MigrationKey(*k): decode(found) for k, found in files},
+                graph=decode_by_path(graph),
+                apps={label: decode_by_path(found) for label, found in apps},
+                readers={label: {tuple(r) for r in seen} for label, seen in readers},
+            )
         return Snapshot(
-            by_path={
-                to_path(name): [
-                    Finding(
-                        code, message, to_path(file), _new_tuple(Span, span),
-                        Severity(severity),
-                        [Related(to_path(r), _new_tuple(Span, s), m) for r, s, m in related],
-                        fixes,
-                    )
-                    for code, message, file, span, severity, related, fixes in found
-                ]
-                for name, found in findings
-            },
+            by_path=decode_by_path(findings),
             errors={to_path(name): error for name, error in errors},
             lines={to_path(name): SourceLines.from_non_ascii(n) for name, n in lines},
-        )  # fmt: skip
+            exact=exact,
+            scoped=scoped,
+        )
     except (EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
         logger.warning("findings snapshot %s is corrupt (%s): ignored", path, exc)
         return None
