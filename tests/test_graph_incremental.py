@@ -116,6 +116,7 @@ def test_app_level_reach_is_the_transitive_closure(direct: dict[str, set[str]]) 
 # -- findings after edits -------------------------------------------------------------------
 
 MODELS = ("Product", "Order")
+CREATE = 'migrations.CreateModel("Product", [("id", models.AutoField(primary_key=True))])'
 TARGETS = [f"{app}.{model.lower()}" for app in APPS for model in MODELS]
 operation = st.one_of(
     st.sampled_from(MODELS).map(
@@ -164,12 +165,11 @@ def test_edits_report_what_a_fresh_analysis_reports(edits: list) -> None:
     one app's operations must refresh the findings of every app and project rule that read
     them, exactly as a fresh analysis of the same buffers reports."""
     with tempfile.TemporaryDirectory() as tmp:
-        create = 'migrations.CreateModel("Product", [("id", models.AutoField(primary_key=True))])'
         files: dict[str, str] = {}
         for app in APPS:
             chain = {
                 name: migration(
-                    deps=[(app, NAMES[i - 1])] if i else [], ops=create if not i else ""
+                    deps=[(app, NAMES[i - 1])] if i else [], ops=CREATE if not i else ""
                 )
                 for i, name in enumerate(NAMES)
             }
@@ -189,3 +189,32 @@ def test_edits_report_what_a_fresh_analysis_reports(edits: list) -> None:
             fresh = Workspace(root, Config(cache=False), overlays=dict(buffers))
             fresh.load()
             assert _findings(workspace) == _findings(fresh)
+
+
+def test_a_new_leaf_refreshes_the_apps_that_read_its_models(tmp_path: Path) -> None:
+    """No migration depends on a new file, so the graph is rebuilt but only its app's
+    states change; another app's relation to a model it creates must see it."""
+    order = (
+        'migrations.CreateModel("Order", [("id", models.AutoField(primary_key=True)), '
+        '("item", models.ForeignKey(on_delete=models.CASCADE, to="shop.item"))])'
+    )
+    files = {
+        **app_migrations("shop", {"0001_initial": migration(ops=CREATE)}),
+        **app_migrations("blog", {"0001_initial": migration(deps=[("shop", "0001_initial")],
+                                                            ops=order)}),
+    }  # fmt: skip
+    root = make_project(tmp_path, files)
+    workspace = Workspace(root, Config(cache=False))
+    workspace.load()
+    (before,) = [f.message for f in workspace.analyze().findings if f.code == "DM304"]
+    assert "doesn't provide model 'item'" in before
+    new = root / "shop/migrations/0002_item.py"
+    new.write_text(
+        migration(deps=[("shop", "0001_initial")], ops=CREATE.replace("Product", "Item"))
+    )
+    workspace.update_file(new)
+    (after,) = [f.message for f in workspace.analyze().findings if f.code == "DM304"]
+    assert "does not depend on shop.0002_item" in after
+    new.unlink()
+    workspace.update_file(new)
+    assert [f.message for f in workspace.analyze().findings if f.code == "DM304"] == [before]

@@ -239,22 +239,33 @@ class Workspace:
         """Start from the findings of a snapshot taken when some migration or models files
         were different: the files as they were then (from the parse cache) with the
         findings by scope, then each changed file is read again as an edit would be, so
-        that only the rules it concerns run again. False, with nothing changed, when the
-        files then cannot all be had (one added or removed: the graph is rebuilt anyway)."""
+        that only the rules it concerns run again (a migration added or removed too:
+        ``_node_added_or_removed``). False, with nothing changed, when the files then are
+        not all in the parse cache any more, or a models file was added or removed."""
         scoped, stamps = found.scoped, self._snapshot_inputs
-        if scoped is None or scoped.stamps.keys() != stamps.keys():
+        if scoped is None:
             return False
-        changed = [p for p, s in stamps.items() if s is None or scoped.stamps[p] != s]
+        now = {path: key for key, path in files.items()}
+        gone = scoped.stamps.keys() - stamps.keys()
+        before = {path: self.key_for_path(path) for path in gone}
+        if None in before.values() or stamps.keys() - now.keys() != (
+            scoped.stamps.keys() - gone - now.keys()
+        ):
+            return False  # a models file added or removed, or an app's migrations
+        changed = [p for p in stamps.keys() | gone if scoped.stamps.get(p) != stamps.get(p)]
         cache = ParseCache(self.root)
         then: dict[MigrationKey, MigrationFile] = {}
         collecting = gc.isenabled()
         gc.disable()  # as in ``_parse``: millions of objects that live as long as this
         try:
-            for key, path in files.items():
-                migration = cache.get(key, path, scoped.stamps[path])
+            for path, known in (*now.items(), *before.items()):
+                if path not in scoped.stamps:
+                    continue  # added since
+                assert known is not None
+                migration = cache.get(known, path, scoped.stamps[path])
                 if migration is None:
                     return False
-                then[key] = migration
+                then[known] = migration
             for migration in then.values():
                 self._store(migration)
         finally:
@@ -278,7 +289,7 @@ class Workspace:
             if edited is not None:
                 cache.put(path, stamps[path], self._migrations[edited])
         self._snapshot_key = snapshot_key
-        self.parse_counts = {"cached": len(files), "parsed": len(changed), "resumed": 1}
+        self.parse_counts = {"cached": len(then), "parsed": len(changed), "resumed": 1}
         logger.debug("findings snapshot of %s resumed; %d files changed", self.root, len(changed))
         return True
 
@@ -526,7 +537,7 @@ class Workspace:
         if text is None and not path.is_file():
             if old is not None:
                 self._forget(old)
-                self._invalidate_graph()
+                self._node_added_or_removed(key)
             return True
         migration = parse_migration_file(key, path, text)
         if migration.error and old is not None and old.error is None and text is not None:
@@ -554,9 +565,40 @@ class Workspace:
                     for app in self._state.graph_changed(self.graph, key):
                         self._forget_app_findings(app)
                         self._forget_readers(app)
+            elif old is None:
+                self._node_added_or_removed(key)
             else:
                 self._invalidate_graph()
         return True
+
+    def _node_added_or_removed(self, key: MigrationKey) -> None:
+        """Migration ``key`` was added or removed: the graph is rebuilt. When no migration
+        depends on it, before or after (no ``run_before``, ``__latest__``, squash or missing
+        dependency on it), only its app's model states change: the other apps' findings
+        are kept."""
+        before, self._graph = self._graph, None
+        self._forget_graph_findings()
+        if before is None or self._state is None:
+            self._invalidate_graph()
+            return
+        after = self.graph
+        if (
+            before.child_map.get(key)
+            or after.child_map.get(key)
+            or before.replacements
+            or after.replacements
+            or key.app_label in before.first_latest_apps | after.first_latest_apps
+            or before.uncertain_apps != after.uncertain_apps
+        ):
+            self._state = None
+            for label in list(self._app_findings):
+                self._forget_app_findings(label)
+            return
+        # Its app's findings, and those that read its states, were dropped with the file
+        # (``_store``, ``_forget``); the other apps' states are the same in a new engine.
+        readers = self._state.readers
+        self._state = StateEngine(self.project, self._migrations, after)
+        self._state.readers = readers
 
     def reload(self) -> None:
         """Rediscover the project (settings, apps) and re-read every file. The next
