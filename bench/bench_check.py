@@ -12,8 +12,9 @@ page cache are warm for both tools alike:
 * djmig: ``analyze_workspace(root)`` (timed inside the process, wall and CPU, the import of
   ``djmig.analysis`` reported separately) with the on-disk cache off, cold (an empty cache
   directory: the run writes it), warm (the cache and findings snapshot of an earlier run) and
-  warm with one migration touched (its mtime changed: the snapshot misses, the parse cache
-  answers for the other files); and ``python -m djmig check ROOT --exit-zero`` (wall, warm);
+  warm with one migration touched (its mtime changed: the exact snapshot misses, the start
+  resumes from it and re-reads that file) or one migration added (a ``git pull``); and
+  ``python -m djmig check ROOT --exit-zero`` (wall, warm);
 * for scale: ``ast.parse`` of every migration file (the floor of any ``ast`` indexer) and the
   start-up of a bare interpreter.
 
@@ -69,6 +70,18 @@ print(json.dumps({
     "conflicts": sorted(loader.detect_conflicts()),
     "django": django.get_version(),
 }))
+"""
+
+ADDED_MIGRATION = """from django.db import migrations
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ({app!r}, {leaf!r}),
+    ]
+
+    operations = []
 """
 
 DJMIG_ANALYZE = """
@@ -200,11 +213,27 @@ class Runner:
             first = min(self.root.glob("*/migrations/0001_*.py"))
             moment = 1_000_000_000 * (int(time.time()) - 3600 * next(self._touched))
             os.utime(first, ns=(moment, moment))
+        if cache == "added":
+            return self._with_added_migration()
         if cache == "cold":
             with tempfile.TemporaryDirectory(prefix="djmig-bench-cold-") as empty:
                 return self.snippet(DJMIG_ANALYZE, str(self.root), "on", djmig=True,
                                     cache_dir=Path(empty))  # fmt: skip
         return self.snippet(DJMIG_ANALYZE, str(self.root), cache, djmig=True)
+
+    def _with_added_migration(self) -> dict[str, Any]:
+        """``warm`` after a ``git pull`` brought one new migration (a leaf of the first
+        app, without operations: the findings stay the same); the file is removed after."""
+        first = min(self.root.glob("*/migrations/0001_*.py"))
+        leaf = max(first.parent.glob("0*.py")).stem
+        added = first.parent / "0999_bench_added.py"
+        added.write_text(ADDED_MIGRATION.format(app=first.parent.parent.name, leaf=leaf))
+        moment = 1_000_000_000 * (int(time.time()) - 1800)
+        os.utime(added, ns=(moment, moment))
+        try:
+            return self.snippet(DJMIG_ANALYZE, str(self.root), "on", djmig=True)
+        finally:
+            added.unlink()
 
     def djmig_check(self) -> float:
         argv = [self.python, "-m", "djmig", "check", str(self.root), "--exit-zero"]
@@ -247,6 +276,7 @@ def benchmark(runner: Runner, runs: int, makemigrations_runs: int, djmig: bool) 
             ("djmig_warm_cpu", "djmig analyze_workspace (warm: findings snapshot), CPU"),
             ("djmig_touched", "djmig analyze_workspace (warm, one file touched)"),
             ("djmig_touched_cpu", "djmig analyze_workspace (warm, one file touched), CPU"),
+            ("djmig_added", "djmig analyze_workspace (warm, one migration added)"),
             ("djmig_check", "djmig check --exit-zero (wall, warm)"),
         )
     }
@@ -271,12 +301,14 @@ def benchmark(runner: Runner, runs: int, makemigrations_runs: int, djmig: bool) 
                     runner.djmig_analyze("warm")  # fills the runner's cache directory
                 warm = runner.djmig_analyze("warm")
                 touched = runner.djmig_analyze("touched")
+                added = runner.djmig_analyze("added")
+                runner.djmig_analyze("warm")  # the snapshot without the added file again
                 check = runner.djmig_check()
                 keys = ("leaves", "findings", "imports_django", "timings")
                 facts["djmig"] = {k: analysis[k] for k in keys}
                 facts["djmig_warm"] = {k: warm[k] for k in keys}
                 facts["djmig_touched"] = {k: touched[k] for k in keys}
-                for run in (cold, warm, touched):
+                for run in (cold, warm, touched, added):
                     if run["findings"] != analysis["findings"]:
                         raise BenchmarkError("djmig's findings differ with the cache")
                 if record:
@@ -288,6 +320,7 @@ def benchmark(runner: Runner, runs: int, makemigrations_runs: int, djmig: bool) 
                     m["djmig_warm_cpu"].samples.append(warm["cpu"])
                     m["djmig_touched"].samples.append(touched["analyze"])
                     m["djmig_touched_cpu"].samples.append(touched["cpu"])
+                    m["djmig_added"].samples.append(added["analyze"])
                     m["djmig_check"].samples.append(check)
         if round_number <= makemigrations_runs:
             wall = runner.makemigrations_check()

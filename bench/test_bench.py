@@ -113,6 +113,7 @@ def test_bench_check_smoke(tmp_path: Path) -> None:
         "djmig_warm_cpu",
         "djmig_touched",
         "djmig_touched_cpu",
+        "djmig_added",
         "djmig_check",
     }
     assert all(len(m["samples"]) == 1 for m in result["measurements"].values())

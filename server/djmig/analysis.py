@@ -144,6 +144,7 @@ class Workspace:
         self._snapshot_key: str | None = None
         self._snapshot_stamps: list[Stamp | None] = []
         self._snapshot_inputs: dict[Path, Stamp | None] = {}  # migration and models files
+        self._snapshot_base: str | None = None  # the key without the inputs' stamps
         self._analyzed_as_loaded = False
         #: Files of the last parse of every file, from the parse cache and parsed afresh.
         self.parse_counts: dict[str, int] = {"cached": 0, "parsed": 0}
@@ -182,15 +183,20 @@ class Workspace:
                 self.project.settings.files
             )
             keyed = [*stamps.items(), *((p, stamp(p)) for p in sources)]
-            self._snapshot_key = snapshot.workspace_key(self.project, self.config, keyed)
-            self._snapshot_stamps = [s for _, s in keyed]
             settings = set(self.project.settings.files)
             self._snapshot_inputs = {p: s for p, s in keyed if p not in settings}
+            self._snapshot_key, self._snapshot_base = snapshot.workspace_keys(
+                self.project,
+                self.config,
+                [(p, s) for p, s in keyed if p in settings],
+                self._snapshot_inputs.items(),
+            )
+            self._snapshot_stamps = [s for _, s in keyed]
             found = snapshot.load(
                 default_directory(self.root),
                 self._snapshot_key,
                 {str(p): p for p in (*stamps, *sources)},
-                self._base_key(),
+                self._snapshot_base,
             )
             if found is not None and (found.exact or self._resume(found, files)):
                 worker_module.drop_prefetched()
@@ -224,12 +230,6 @@ class Workspace:
             if self._reported_migration(key.app_label, path)
         }
         logger.debug("findings snapshot of %s used; parsing deferred", self.root)
-
-    def _base_key(self) -> str:
-        """The snapshot key without the stamps of the migration and models files: what
-        must not have changed for ``_resume``."""
-        settings = [(p, stamp(p)) for p in self.project.settings.files]
-        return snapshot.workspace_key(self.project, self.config, settings)
 
     def _resume(
         self,
@@ -432,6 +432,7 @@ class Workspace:
                     if (held := self.lines_of(p)) is not None
                 }
                 scoped = self._scoped()
+                base = self._snapshot_base if scoped is not None else None
             else:
                 key = None
 
@@ -440,7 +441,6 @@ class Workspace:
                 cache.save()
             if key is not None:
                 directory = default_directory(self.root)
-                base = self._base_key() if scoped is not None else None
                 snapshot.save(directory, key, by_path, errors, lines, base, scoped)
 
         writer = None

@@ -74,10 +74,15 @@ def _code_digest() -> bytes:
     return repr(sorted(entries)).encode()
 
 
-def workspace_key(
-    project: Project, config: Config, stamps: Iterable[tuple[Path, Stamp | None]]
-) -> str:
-    """The digest the snapshot of this workspace state is stored under."""
+def workspace_keys(
+    project: Project,
+    config: Config,
+    settings: Iterable[tuple[Path, Stamp | None]],
+    inputs: Iterable[tuple[Path, Stamp | None]],
+) -> tuple[str, str]:
+    """The digests the snapshot of this workspace state is stored under: the key of
+    everything, and the base key without the stamps of the ``inputs`` (the migration and
+    models files), which a resumed start needs unchanged."""
     digest = hashlib.sha256(_code_digest())
     apps = [
         (a.label, a.name, a.origin, a.migrations_module, a.migrations_dir, a.migrated,
@@ -85,19 +90,22 @@ def workspace_key(
         for a in project.apps.values()
     ]  # fmt: skip
     uninstalled = [(a.label, a.name, a.package_dir) for a in project.uninstalled]
-    settings = project.settings
+    values = project.settings
     # DM301 compares the settings with their committed version (git HEAD).
-    committed = committed_texts(project.root, settings.files) if settings.files else None
+    committed = committed_texts(project.root, values.files) if values.files else None
     facts = (
         FORMAT, sys.version, repr(config), apps, uninstalled, project.closed,
         project.interpreter, project.site_packages, project.excluded,
-        [str(n) for n in project.notices], settings.path, settings.module,
-        repr(settings.values), settings.complete, settings.files, committed,
+        [str(n) for n in project.notices], values.path, values.module,
+        repr(values.values), values.complete, values.files, committed,
     )  # fmt: skip
     digest.update(repr(facts).encode("utf-8", "surrogateescape"))
-    for path, stamp in stamps:
+    for path, stamp in settings:
         digest.update(f"{path}\0{stamp}\n".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
+    base = digest.hexdigest()
+    for path, stamp in inputs:
+        digest.update(f"{path}\0{stamp}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest(), base
 
 
 def recent(stamps: Iterable[Stamp | None]) -> bool:
