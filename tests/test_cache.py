@@ -517,9 +517,8 @@ def _edit(root: Path, kind: int, pick: int, moment: int) -> None:
         app = path.parent.parent.name
         leaf = sorted(path.parent.glob("0*.py"))[-1].stem
         other = f"app00{(int(app[-1]) + 1 + pick % 5) % 6}"
-        target = re.search(
-            r'name="(\w+)"', (root / other / "migrations/0001_initial.py").read_text()
-        )
+        initial = root / other / "migrations/0001_initial.py"
+        target = re.search(r'name="(\w+)"', initial.read_text()) if initial.exists() else None
         ops = (
             f'migrations.CreateModel("Pulled", [("id", models.AutoField(primary_key=True)), '
             f'("ref", models.ForeignKey(on_delete=models.CASCADE, '
