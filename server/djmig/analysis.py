@@ -216,12 +216,8 @@ class Workspace:
         stamps: dict[Path, Stamp | None],
     ) -> None:
         self._deferred = files, stamps
-        previous, self._by_path = self._by_path, found.by_path
-        self._dirty = {
-            p
-            for p in previous.keys() | found.by_path.keys()
-            if previous.get(p) != found.by_path.get(p)
-        }
+        self._dirty = set()
+        self._publish_snapshot(found)
         self._errors = found.errors
         self._snapshot_lines = found.lines
         self._reported = {
@@ -230,6 +226,16 @@ class Workspace:
             if self._reported_migration(key.app_label, path)
         }
         logger.debug("findings snapshot of %s used; parsing deferred", self.root)
+
+    def _publish_snapshot(self, found: snapshot.Snapshot) -> None:
+        """Report the snapshot's findings; the files whose findings differ from what was
+        reported before (a re-index) are dirty."""
+        previous, self._by_path = self._by_path, found.by_path
+        self._dirty.update(
+            p
+            for p in previous.keys() | found.by_path.keys()
+            if previous.get(p) != found.by_path.get(p)
+        )
 
     def _resume(
         self,
@@ -273,10 +279,8 @@ class Workspace:
             if collecting:
                 gc.enable()
         self._cache = cache
-        previous, self._by_path = self._by_path, found.by_path
         self._stale, self._dirty, self._rerun = set(), set(), {}
-        self._dirty.update(p for p in previous.keys() | self._by_path.keys()
-                           if previous.get(p) != self._by_path.get(p))  # fmt: skip
+        self._publish_snapshot(found)
         self._errors = dict(found.errors)
         self._file_findings = scoped.files
         self._graph_findings = scoped.graph

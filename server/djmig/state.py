@@ -482,13 +482,12 @@ class _Replayer:
         self.put(model, fields=fields, options=options)
 
     def run_sql(self, op: _Op) -> None:
-        sql = op.argument(0, "sql")
-        if not (sql == "" or sql == [] or noop(sql, "RunSQL.noop")):
+        if _does_something("RunSQL", op):
             self.state.data_operations += 1
         self.nested(op.argument(2, "state_operations", None))
 
     def run_python(self, op: _Op) -> None:
-        if not noop(op.argument(0, "code"), "RunPython.noop"):
+        if _does_something("RunPython", op):
             self.state.data_operations += 1
 
     def separate(self, op: _Op) -> None:
@@ -510,6 +509,14 @@ class _Replayer:
 
     def nothing(self, op: _Op) -> None:
         """Operations without a state effect (``CreateExtension``, ``ValidateConstraint``)."""
+
+
+def _does_something(kind: str, op: _Op | Operation) -> bool:
+    """Whether a ``RunPython``/``RunSQL`` counts as a data operation (it is not a noop)."""
+    if kind == "RunPython":
+        return not noop(op.argument(0, "code"), "RunPython.noop")
+    sql = op.argument(0, "sql")
+    return not (sql == "" or sql == [] or noop(sql, "RunSQL.noop"))
 
 
 def _object_name(value: Any) -> Any:
@@ -609,13 +616,8 @@ def replay_facts(migration: MigrationFile) -> tuple[Any, ...]:
 def _replay_input(operation: Operation) -> tuple[Any, ...]:
     kind = _kind(operation.qualname)
     if kind in ("RunPython", "RunSQL") and not operation.has_star:
-        if kind == "RunPython":
-            data = not noop(operation.argument(0, "code"), "RunPython.noop")
-            nested = None
-        else:
-            sql = operation.argument(0, "sql")
-            data = not (sql == "" or sql == [] or noop(sql, "RunSQL.noop"))
-            nested = operation.argument(2, "state_operations")
+        data = _does_something(kind, operation)
+        nested = operation.argument(2, "state_operations") if kind == "RunSQL" else None
         target = operation.argument(0, "model_name")  # what ``_Op.target`` looks up
         return kind, operation.qualname, data, nested, target if isinstance(target, str) else None
     return kind, operation.qualname, operation.args, operation.kwargs, operation.has_star
