@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -265,6 +266,38 @@ def test_the_language_server_writes_the_cache_in_a_forked_child(
     assert_same(again.analyze(), expected)
     again.ensure_loaded()
     assert again.parse_counts == {"cached": len(expected.migrations), "parsed": 0}
+
+
+class _Interleaved(dict):
+    """Snapshot inputs whose reading lets another thread run ``meanwhile`` (for up to half
+    a second): the interleaving of a database read ending while the snapshot is taken."""
+
+    meanwhile: Any = None
+
+    def items(self) -> Any:
+        other = threading.Thread(target=self.meanwhile)
+        other.start()
+        other.join(0.5)
+        self.late = other
+        return super().items()
+
+
+def test_a_database_read_ending_while_the_snapshot_is_taken(
+    bench_workspace: Path, cache_dir: Path
+) -> None:
+    """Seen in the LSP benchmark as "Error in server: 'NoneType' object has no attribute
+    'items'": the server's event loop stored a database notice (forgetting the graph
+    findings) while its executor thread was copying them for the snapshot."""
+    workspace = loaded(bench_workspace)
+    workspace.analyze()
+    inputs = _Interleaved(workspace._snapshot_inputs)
+    inputs.meanwhile = lambda: workspace.set_database(None, "cannot read the database")
+    workspace._snapshot_inputs = inputs
+    workspace.save_cache()  # raised AttributeError when set_database did not wait
+    inputs.late.join(10)
+    assert not inputs.late.is_alive()
+    assert workspace.database_notice == "cannot read the database"
+    assert "cannot read the database" in [str(n) for n in workspace.analyze().notices]
 
 
 def test_unsaved_buffers_bypass_the_cache(bench_workspace: Path, cache_dir: Path):

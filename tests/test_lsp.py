@@ -563,3 +563,56 @@ def test_published_diagnostics_json_is_what_lsprotocol_serialises(tmp_path: Path
         assert to_diagnostic_json(finding, lines, encoding, lines_of) == expected
     params = types.PublishDiagnosticsParams(uri="file:///x.py", version=None, diagnostics=[])
     assert converter.unstructure(params) == {"uri": "file:///x.py", "diagnostics": []}
+
+
+#: ``djmig serve`` with a failure injected where ``didSave`` asks whether a file is analysed.
+FAILING_SAVE = [
+    sys.executable,
+    "-c",
+    "import sys\n"
+    "from djmig.analysis import Workspace\n"
+    "tracks = Workspace.tracks\n"
+    "def failing(self, path):\n"
+    "    if path.name == 'boom.py':\n"
+    "        raise RuntimeError('injected failure')\n"
+    "    return tracks(self, path)\n"
+    "Workspace.tracks = failing\n"
+    "from djmig.cli import main\n"
+    "sys.exit(main(['serve']))\n",
+]
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=FAILING_SAVE, server_env=ENV))
+async def failing_client(lsp_client: LanguageClient):
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_a_failing_notification_handler_is_logged_with_its_traceback(
+    failing_client: LanguageClient, project: Path
+):
+    """pygls shows only the message of an async notification handler's exception and logs
+    nothing: the server logs the traceback (``window/logMessage``) and keeps serving."""
+    await start(failing_client, project, client_capabilities("visual-studio-code"))
+    sku = project / "shop/migrations/0003_sku.py"
+    await wait_until(failing_client, lambda: codes(failing_client, sku))
+    failing_client.text_document_did_save(
+        types.DidSaveTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri(project / "shop/boom.py"))
+        )
+    )
+    async with asyncio.timeout(15):
+        while not any("did_save" in m.message for m in failing_client.log_messages):
+            await failing_client.wait_for_notification(types.WINDOW_LOG_MESSAGE)
+    (logged,) = [m for m in failing_client.log_messages if "did_save" in m.message]
+    assert logged.type == types.MessageType.Error
+    assert "Traceback" in logged.message and "RuntimeError: injected failure" in logged.message
+    assert not [m for m in failing_client.messages if "Error in server" in m.message]
+    actions = await failing_client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri(sku)),
+            range=failing_client.diagnostics[uri(sku)][0].range,
+            context=types.CodeActionContext(diagnostics=failing_client.diagnostics[uri(sku)]),
+        )
+    )
+    assert actions  # still serving

@@ -609,7 +609,9 @@ class Workspace:
         ``analyze()`` reports as changed every file whose findings differ from before."""
         published = self._by_path
         database, notice = self.database, self.database_notice
+        lock = self._loading  # held by the caller (``update_file``): kept
         self.__init__(self.root, self.config, self.overlays)  # type: ignore[misc]
+        self._loading = lock
         self._by_path = published
         self._dirty.update(published)
         self.database, self.database_notice = database, notice
@@ -618,17 +620,20 @@ class Workspace:
 
     def set_database(self, database: DatabaseState | None, notice: str | None = None) -> None:
         """What was read from the database (None and a notice: it could not be read). The
-        database rules run again; the graph is rebuilt only when a squash depends on it."""
-        before = self.database
-        self.database, self.database_notice = database, notice
-        old = frozenset(before.applied) if before else None
-        new = frozenset(database.applied) if database else None
-        if self._graph is not None and old != new:
-            if self._graph.replacements:
-                self._invalidate_graph()
-                return
-            self._graph.applied = new  # without squashes, exactly the records
-        self._forget_graph_findings()
+        database rules run again; the graph is rebuilt only when a squash depends on it.
+        The language server calls it on its event loop while a thread may be taking the
+        snapshot (``save_cache``): under the same lock."""
+        with self._loading:
+            before = self.database
+            self.database, self.database_notice = database, notice
+            old = frozenset(before.applied) if before else None
+            new = frozenset(database.applied) if database else None
+            if self._graph is not None and old != new:
+                if self._graph.replacements:
+                    self._invalidate_graph()
+                    return
+                self._graph.applied = new  # without squashes, exactly the records
+            self._forget_graph_findings()
 
     # -- models and settings files ----------------------------------------------------------
 

@@ -17,6 +17,7 @@ import logging
 import sys
 import threading
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -269,6 +270,20 @@ class DjmigServer(LanguageServer):
         return [to_diagnostic(f, lines, self.encoding, self.lines_of) for f in findings]
 
 
+def _logged(handler: Callable[[DjmigServer, Any], Awaitable[None]]) -> Any:
+    """An async notification handler whose exception is logged with its traceback (pygls
+    only shows the client its message, and logs nothing)."""
+
+    @functools.wraps(handler)
+    async def run(ls: DjmigServer, params: Any) -> None:
+        try:
+            await handler(ls, params)
+        except Exception:
+            logger.exception("handling %s failed", handler.__name__)
+
+    return run
+
+
 server = DjmigServer()
 
 
@@ -308,6 +323,7 @@ def initialize(ls: DjmigServer, params: types.InitializeParams) -> None:
 
 
 @server.feature(types.INITIALIZED)
+@_logged
 async def initialized(ls: DjmigServer, params: types.InitializedParams) -> None:
     if ls.client_supports("workspace.did_change_watched_files.dynamic_registration"):
         watchers = [types.FileSystemWatcher(glob_pattern=g) for g in WATCHED]
@@ -360,6 +376,7 @@ async def shutdown(ls: DjmigServer, params: None) -> None:
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+@_logged
 async def did_change_configuration(
     ls: DjmigServer, params: types.DidChangeConfigurationParams
 ) -> None:
@@ -372,6 +389,7 @@ async def did_change_configuration(
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+@_logged
 async def did_change_folders(
     ls: DjmigServer, params: types.DidChangeWorkspaceFoldersParams
 ) -> None:
@@ -415,6 +433,7 @@ def did_close(ls: DjmigServer, params: types.DidCloseTextDocumentParams) -> None
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+@_logged
 async def did_save(ls: DjmigServer, params: types.DidSaveTextDocumentParams) -> None:
     path = uri_to_path(params.text_document.uri)
     workspace = ls.workspace_for(path) if path else None
@@ -438,6 +457,7 @@ def _needs_reload(workspace: Workspace, path: Path) -> bool:
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+@_logged
 async def did_change_watched_files(
     ls: DjmigServer, params: types.DidChangeWatchedFilesParams
 ) -> None:
