@@ -108,6 +108,8 @@ def test_bench_check_smoke(tmp_path: Path) -> None:
         "djmig_import",
         "djmig_analyze",
         "djmig_analyze_cpu",
+        "djmig_index",
+        "djmig_rules",
         "djmig_cold",
         "djmig_warm",
         "djmig_warm_cpu",
