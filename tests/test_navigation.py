@@ -192,3 +192,37 @@ def test_completion_in_get_model_offers_app_labels_then_models(workspace: Worksp
     models = navigation.complete(workspace, sku, text, line, len('    apps.get_model("shop", "'))
     # The state this migration sees: Old was renamed to New before it.
     assert [c.label for c in models] == ["New", "Other"]
+
+
+ID = '("id", models.AutoField(primary_key=True))'
+THROUGH = {
+    **app_migrations("tagging", {
+        "0001_initial": migration(initial=True, ops="\n".join([
+            f'migrations.CreateModel(name="Tag", fields=[{ID}])',
+            f'migrations.CreateModel(name="Post", fields=[{ID}])',
+            f'migrations.CreateModel(name="PostTag", fields=[{ID}, '
+            '("post", models.ForeignKey(on_delete=models.CASCADE, to="tagging.post")), '
+            '("tag", models.ForeignKey(on_delete=models.CASCADE, to="tagging.tag"))])',
+            'migrations.AddField(model_name="post", name="tags", field=models.ManyToManyField('
+            'through="tagging.PostTag", to="tagging.tag"))',
+        ])),
+    }),
+    "tagging/models.py": "",
+}  # fmt: skip
+
+
+def test_a_through_model_is_a_definition_and_a_reference(tmp_path: Path) -> None:
+    workspace = Workspace(make_project(tmp_path, THROUGH))
+    workspace.load()
+    workspace.analyze()
+    initial = workspace.root / "tagging/migrations/0001_initial.py"
+    target = navigation.target_at(workspace, initial, *position(initial, '"tagging.PostTag"'))
+    assert target is not None and target.kind == "model"
+    found = [
+        (loc.path.name, loc.span.start_line) for loc in navigation.definition(workspace, target)
+    ]
+    assert found == [("0001_initial.py", position(initial, 'name="PostTag"')[0])]
+    operations = navigation.references(workspace, target, declaration=False)
+    assert (initial.name, position(initial, "migrations.AddField")[0]) in [
+        (loc.path.name, loc.span.start_line) for loc in operations
+    ]

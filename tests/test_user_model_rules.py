@@ -74,8 +74,20 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.AddField("tag", "review", models.ForeignKey(null=True, on_delete=models.CASCADE, to="good.review")),
+        migrations.CreateModel(name="ReviewTag", fields=[{ID}, ("review", models.ForeignKey(on_delete=models.CASCADE, to="good.review")), ("tag", models.ForeignKey(on_delete=models.CASCADE, to="good.tag"))]),
+        migrations.AddField("review", "tags", models.ManyToManyField(related_name="+", through="good.ReviewTag", to="good.tag")),
     ]
 """  # noqa: E501
+
+#: The through model of ``Post.tags`` is created after ``Post``, in the same migration.
+TAGGING = "\n".join([
+    f'migrations.CreateModel(name="Tag", fields=[{ID}])',
+    f'migrations.CreateModel(name="Post", fields=[{ID}, ("tags", models.ManyToManyField('
+    'through="tagging.PostTag", to="tagging.tag"))])',
+    f'migrations.CreateModel(name="PostTag", fields=[{ID}, '
+    '("post", models.ForeignKey(on_delete=models.CASCADE, to="tagging.post")), '
+    '("tag", models.ForeignKey(on_delete=models.CASCADE, to="tagging.tag"))])',
+])  # fmt: skip
 
 
 NOTES = f"""\
@@ -166,12 +178,14 @@ def good_files() -> dict[str, str]:
         ),
         "notes/models.py": "",
         **app_migrations("notes", {"0001_initial": NOTES}),
+        "tagging/models.py": "",
+        **app_migrations("tagging", {"0001_initial": migration(ops=TAGGING)}),
     }  # fmt: skip
 
 
 GOOD_APPS = [
     *CONTRIB, "accounts", "blog", "catalog", "early", "good", "legacy", "notes", "orders",
-    "shop",
+    "shop", "tagging",
 ]  # fmt: skip
 
 ORACLE = r"""
@@ -258,7 +272,7 @@ def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     scenarios = {
         "admin": ["admin"], "blog": ["blog"], "orders": ["orders"], "shop": ["shop"],
         "legacy": ["legacy"], "good": ["good"], "all": [], "gone": ["gone"],
-        "notes": ["notes"], "early": ["early"],
+        "notes": ["notes"], "early": ["early"], "tagging": ["tagging"],
     }  # fmt: skip
     aliases = [*scenarios, "removed"]
     dbs = databases(dict.fromkeys(["default", *aliases], cluster))
@@ -351,6 +365,7 @@ def test_reference_to_an_app_no_longer_installed_fails_migrate_and_is_dm304(run:
         at(run.good, "early/migrations/0001_initial.py", '"early.order"'),
         at(run.good, "legacy/migrations/0001_initial.py", '"gone.widget"'),
         at(run.good, "shop/migrations/0001_initial.py", '"catalog.product"'),
+        at(run.good, "tagging/migrations/0001_initial.py", '"tagging.PostTag"'),
     ]
     (finding,) = [
         f for f in run.good_analysis.findings if "legacy" in str(f.path) and f.code == "DM304"
@@ -367,6 +382,20 @@ def test_reference_to_a_model_created_later_in_the_migration_is_dm304(run: Run) 
     assert finding.message.startswith(
         "The field early.Line.order was declared with a lazy reference to 'early.order', "
         "but 'early.order' does not exist at this point of the graph"
+    )
+
+
+def test_through_model_created_after_its_field_fails_migrate_and_is_dm304(run: Run) -> None:
+    assert "AttributeError: 'str' object has no attribute '_meta'" in (run.results["tagging"] or "")
+    (finding,) = [f for f in run.good_analysis.findings if f.path.parts[-3] == "tagging"]
+    assert finding.code == "DM304"
+    assert finding.message.startswith(
+        "The field tagging.Post.tags was declared with the through model 'tagging.posttag', "
+        "but 'tagging.posttag' does not exist at this point of the graph"
+    )
+    assert finding.message.endswith(
+        "a fresh `migrate tagging` fails with \"AttributeError: 'str' object has no "
+        "attribute '_meta'\""
     )
 
 
@@ -491,6 +520,7 @@ def test_unknown_auth_user_model_or_installed_apps_keep_dm303_dm304_silent(tmp_p
         at(root, "early/migrations/0001_initial.py", '"early.order"'),
         at(root, "legacy/migrations/0001_initial.py", '"gone.widget"'),
         at(root, "shop/migrations/0001_initial.py", '"catalog.product"'),
+        at(root, "tagging/migrations/0001_initial.py", '"tagging.PostTag"'),
     ]
 
 
@@ -669,6 +699,67 @@ def test_lazy_reference_in_models_fails_the_checks_and_is_dm304(tmp_path: Path) 
         "but app 'orders' doesn't provide model 'basket'"
     )
     assert "but app 'catalog' isn't installed" in messages[1]
+
+
+THROUGH_MODELS = """\
+from django.db import models
+
+
+class Tag(models.Model):
+    pass
+
+
+class Post(models.Model):
+    tags = models.ManyToManyField(Tag, through="PostTag")
+    links = models.ManyToManyField("shop.Tag", through="catalog.Link", related_name="+")
+    pins = models.ManyToManyField(Tag, through="shop.Pin", related_name="+")
+
+
+class Pin(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+"""
+
+
+def test_through_model_missing_in_models_fails_the_checks_and_is_dm304(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path,
+        {"shop/models.py": THROUGH_MODELS},
+        ["django.contrib.contenttypes", "django.contrib.auth", "shop"],
+    )
+    completed = manage(root, "check", timeout=120)
+    assert completed.returncode == 1
+    errors = sorted(
+        re.sub(r"0x[0-9a-f]+", "0x", line.partition(": ")[2])
+        for line in completed.stderr.splitlines()
+        if "models.E022" in line or "fields.E331" in line
+    )
+    function = "<function ManyToManyField.contribute_to_class.<locals>.resolve_through_model at 0x>"
+    assert errors == [
+        "(fields.E331) Field specifies a many-to-many relation through model 'PostTag', which "
+        "has not been installed.",
+        "(fields.E331) Field specifies a many-to-many relation through model 'catalog.Link', "
+        "which has not been installed.",
+        f"(models.E022) {function} contains a lazy reference to catalog.link, but app "
+        "'catalog' isn't installed.",
+        f"(models.E022) {function} contains a lazy reference to shop.posttag, but app 'shop' "
+        "doesn't provide model 'posttag'.",
+    ]
+    analysis = analyze_workspace(root)
+    path = "shop/models.py"
+    assert sorted(positions(analysis, root, "DM304")) == [
+        at(root, path, '"PostTag"'),
+        at(root, path, '"catalog.Link"'),
+    ]
+    messages = sorted(f.message for f in analysis.findings if f.code == "DM304")
+    assert messages == [
+        "The field shop.Post.links was declared with the through model 'catalog.link', but "
+        "app 'catalog' isn't installed (models.E022, fields.E331: every management command "
+        "fails its system checks)",
+        "The field shop.Post.tags was declared with the through model 'shop.posttag', but "
+        "app 'shop' doesn't provide model 'posttag' (models.E022, fields.E331: every "
+        "management command fails its system checks)",
+    ]
 
 
 def test_dm301_and_dm304_in_models_follow_unsaved_edits(tmp_path: Path) -> None:

@@ -376,7 +376,7 @@ def _model_reference(
                 if isinstance(app_node, ast.Constant) and isinstance(app_node.value, str):
                     return app_node.value, value, span
             continue
-        if keyword == "to" or (position == 0 and name in _RELATION_FIELDS):
+        if keyword in ("to", "through") or (position == 0 and name in _RELATION_FIELDS):
             if "." in value:
                 app, _, model = value.partition(".")
                 return app, model, span
@@ -602,6 +602,10 @@ def _relation_targets(migration: MigrationFile) -> Iterator[tuple[tuple[str, str
                 head, _, setting = to.dotted.rpartition(".")
                 if qualify(head, migration.imports) == "django.conf.settings":
                     yield ("settings", setting), index
+            through = value.kwargs.get("through")
+            if isinstance(through, str) and not is_unknown(through):
+                app, _, model = through.rpartition(".")
+                yield (app or migration.key.app_label, model.lower()), index
 
 
 def relations_to(

@@ -41,7 +41,7 @@ from djmig.keys import MigrationKey, SourceLines, Span
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 FILE_NAME = "parsed.marshal"
 RACY_NS = 2_000_000_000
 """Files modified this close to the cache write (ns) are parsed again next time."""
@@ -194,7 +194,14 @@ def encode_migration(m: MigrationFile) -> tuple[Any, ...]:
                 tuple(o.func_span),
                 o.has_star,
                 [
-                    (r.func, _encode(r.model_name), r.field_name, r.target, tuple(r.span))
+                    (
+                        r.func,
+                        _encode(r.model_name),
+                        r.field_name,
+                        r.target,
+                        tuple(r.span),
+                        r.parameter,
+                    )
                     for r in o.relations
                 ],
             )
@@ -245,8 +252,10 @@ def decode_migration(key: MigrationKey, path: Path, facts: tuple[Any, ...]) -> M
                 _new_tuple(Span, func_span),
                 has_star,
                 tuple(
-                    Relation(func, _decode(model), field, target, _new_tuple(Span, where))
-                    for func, model, field, target, where in relations
+                    Relation(
+                        func, _decode(model), field, target, _new_tuple(Span, where), parameter
+                    )
+                    for func, model, field, target, where, parameter in relations
                 ),
             )
             for kind, qualname, args, kwargs, span, func_span, has_star, relations in operations

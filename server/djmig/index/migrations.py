@@ -43,15 +43,17 @@ class Dependency:
 
 class Relation(NamedTuple):
     """A field of an operation whose target is a literal string (``to="shop.product"``,
-    or the first positional argument): the field's call (``func`` as written), the model
-    it is on (as written, None when not a literal), the field's name, the target and
-    the span of its string literal."""
+    or the first positional argument; ``through="shop.OrderTag"`` of a many-to-many
+    field): the field's call (``func`` as written), the model it is on (as written, None
+    when not a literal), the field's name, the target, the span of its string literal and
+    the parameter that names it (``"to"`` or ``"through"``)."""
 
     func: str
     model_name: Any
     field_name: str
     target: str
     span: Span
+    parameter: str = "to"
 
 
 @dataclass
@@ -411,6 +413,17 @@ class _Parser:
             if isinstance(target, ast.Constant) and isinstance(target.value, str):
                 span = self.span(target)
                 found.append(Relation(func, model_name, field_name, target.value, span))
+            for given in call.keywords:
+                through = given.value
+                if (
+                    given.arg == "through"
+                    and isinstance(through, ast.Constant)
+                    and isinstance(through.value, str)
+                ):
+                    span = self.span(through)
+                    found.append(
+                        Relation(func, model_name, field_name, through.value, span, "through")
+                    )
         return tuple(found)
 
 

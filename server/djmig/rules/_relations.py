@@ -64,10 +64,11 @@ class LocatedRelation(NamedTuple):
         return f"{self.key.app_label}.{model}.{self.relation.field_name}"
 
 
-def relations(context: Context, app_label: str) -> Iterator[LocatedRelation]:
+def relations(context: Context, app_label: str, through: bool = False) -> Iterator[LocatedRelation]:
     """Django's relation fields (``ForeignKey``, ``OneToOneField``, ``ManyToManyField``)
     with a literal target in the top-level ``CreateModel``/``AddField``/``AlterField``
-    operations of the app's migrations, in plan order."""
+    operations of the app's migrations, in plan order; ``through``: their literal
+    ``through=`` models too."""
     for key in context.state.plan(app_label):
         migration = context.migrations.get(key)
         if migration is None or migration.error:
@@ -76,6 +77,8 @@ def relations(context: Context, app_label: str) -> Iterator[LocatedRelation]:
             if not operation.relations or not operation.is_django or operation.has_star:
                 continue
             for relation in operation.relations:
+                if relation.parameter != "to" and not through:
+                    continue
                 klass = field_class(qualify(relation.func, migration.imports))
                 if klass is None or klass.name not in RELATED_FIELDS:
                     continue

@@ -3,12 +3,13 @@
 ## What it does
 Reports the literal target of a `ForeignKey`, `OneToOneField` or `ManyToManyField` written
 by a `CreateModel`, `AddField` or `AlterField` (`to="catalog.product"`, `to="Product"`,
-`to="self"`) when the app is not installed, or when the model is not in the state the
-migration is applied to: not created by the migrations it depends on (directly or not),
-nor earlier in the same migration. Apps whose models djmig cannot see (installed without
-migrations, outside the workspace with no interpreter) and migrations that an unreadable
-operation or computed dependency make uncertain are not reported; an app that is not
-installed is reported only when `INSTALLED_APPS` is known completely.
+`to="self"`), and the literal `through=` model of a `ManyToManyField`, when the app is not
+installed, or when the model is not in the state the migration is applied to: not created
+by the migrations it depends on (directly or not), nor earlier in the same migration. Apps
+whose models djmig cannot see (installed without migrations, outside the workspace with no
+interpreter) and migrations that an unreadable operation or computed dependency make
+uncertain are not reported; an app that is not installed is reported only when
+`INSTALLED_APPS` is known completely.
 
 ## Why is this bad?
 Django resolves string references against the historical models of the migrations applied
@@ -17,9 +18,11 @@ so far (`StateApps`). On a fresh database `migrate shop` applies exactly the mig
 'catalog.product' cannot be resolved`; rendering the state of a partly migrated database
 fails with `The field shop.Order.product was declared with a lazy reference to
 'catalog.product', but app 'catalog' isn't installed` (or `doesn't provide model
-'product'`). It may pass on a developer's database where the other app happened to be
-migrated first. In a models module, Django's system checks report `fields.E307` and every
-management command stops before doing anything.
+'product'`). A through model that does not exist yet fails the same `migrate` with
+`AttributeError: 'str' object has no attribute '_meta'` when the table is created. It may
+pass on a developer's database where the other app happened to be migrated first. In a
+models module, Django's system checks report `fields.E307` (`models.E022` and `fields.E331`
+for a through model) and every management command stops before doing anything.
 
 ## Example
 ```python
@@ -71,15 +74,18 @@ def check(context: Context, app_label: str) -> Iterator[Finding]:
     yield from _in_models(context, app_label)
     if app_label in context.graph.uncertain_apps:
         return
-    for located in relations(context, app_label):
+    for located in relations(context, app_label, through=True):
         target_app, model_name = located.target
         app = context.project.apps.get(target_app)
         reference = f"'{target_app}.{model_name}'"
+        through = located.relation.parameter == "through"
+        declared = f"The field {located.label} was declared with " + (
+            f"the through model {reference}" if through else f"a lazy reference to {reference}"
+        )
         if app is None:
             if context.project.closed and _certain(context, located.key):
                 yield RULE.finding(
-                    f"The field {located.label} was declared with a lazy reference to "
-                    f"{reference}, but app {target_app!r} isn't installed",
+                    f"{declared}, but app {target_app!r} isn't installed",
                     located.migration,
                     located.relation.span,
                 )
@@ -108,10 +114,13 @@ def check(context: Context, app_label: str) -> Iterator[Finding]:
                 f"{located.key} does not depend on {later.created_in}"
             )
             related = created_here(context, later.created_in, later.name)
+        failure = (
+            "AttributeError: 'str' object has no attribute '_meta'"
+            if through
+            else f"Related model {reference} cannot be resolved"
+        )
         yield RULE.finding(
-            f"The field {located.label} was declared with a lazy reference to {reference}, "
-            f'{detail}; a fresh `migrate {app_label}` fails with "Related model '
-            f'{reference} cannot be resolved"',
+            f'{declared}, {detail}; a fresh `migrate {app_label}` fails with "{failure}"',
             located.migration,
             located.relation.span,
             related=related,
@@ -198,7 +207,7 @@ def _in_models(context: Context, app_label: str) -> Iterator[Finding]:
         cached = _RELATIONS.get(path)
         if cached is None or cached[0] is not source.tree:
             cached = _RELATIONS[path] = source.tree, list(_model_relations(source.tree))
-        for class_name, field_name, target, node in cached[1]:
+        for class_name, field_name, target, node, parameter in cached[1]:
             resolved = resolve_relation(target, app_label, class_name)
             if resolved is None:
                 continue
@@ -208,25 +217,36 @@ def _in_models(context: Context, app_label: str) -> Iterator[Finding]:
             target_app, model_name = resolved
             if reason is None:
                 continue
+            field = f"{app_label}.{class_name}.{field_name}"
+            reference = f"'{target_app}.{model_name}'"
+            if parameter == "through":
+                declared = f"The field {field} was declared with the through model {reference}"
+                checks = "models.E022, fields.E331"
+            else:
+                declared = f"The field {field} was declared with a lazy reference to {reference}"
+                checks = "fields.E307"
             yield Finding(
                 RULE.code,
-                f"The field {app_label}.{class_name}.{field_name} was declared with a lazy "
-                f"reference to '{target_app}.{model_name}', but {reason} (fields.E307: "
-                "every management command fails its system checks)",
+                f"{declared}, but {reason} ({checks}: every management command fails its "
+                "system checks)",
                 path,
                 _span(source, node),
                 RULE.severity,
             )
 
 
+#: ``(class, field, target, target node, parameter)``.
+_ModelRelation = tuple[str, str, str, ast.Constant, str]
 #: ``_model_relations`` of each models file's last parse: the rule runs again on every
 #: keystroke in another app whose model states it reads; the tree is the same until edited.
-_RELATIONS: dict[Path, tuple[ast.Module, list[tuple[str, str, str, ast.Constant]]]] = {}
+_RELATIONS: dict[Path, tuple[ast.Module, list[_ModelRelation]]] = {}
 
 
-def _model_relations(tree: ast.Module) -> Iterator[tuple[str, str, str, ast.Constant]]:
-    """``(class, field, target, target node)`` of ``name = ForeignKey("app.Model", ...)``
-    in the module's top-level classes, for Django's relation fields."""
+def _model_relations(tree: ast.Module) -> Iterator[_ModelRelation]:
+    """``(class, field, target, target node, parameter)`` of ``name = ForeignKey(
+    "app.Model", ...)`` in the module's top-level classes, for Django's relation fields,
+    and of the literal ``through=`` of their many-to-many fields (parameter
+    ``"through"``)."""
     imports: dict[str, str] = {}
     for stmt in tree.body:
         if isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
@@ -254,11 +274,16 @@ def _model_relations(tree: ast.Module) -> Iterator[tuple[str, str, str, ast.Cons
             ):
                 continue
             node = call.args[0] if call.args else None
+            through = None
             for keyword in call.keywords:
                 if keyword.arg == "to":
                     node = keyword.value
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                yield stmt.name, item.targets[0].id, node.value, node
+                elif keyword.arg == "through":
+                    through = keyword.value
+            field_name = item.targets[0].id
+            for parameter, given in (("to", node), ("through", through)):
+                if isinstance(given, ast.Constant) and isinstance(given.value, str):
+                    yield stmt.name, field_name, given.value, given, parameter
 
 
 _PLAIN_STATEMENTS = (
