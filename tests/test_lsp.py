@@ -8,9 +8,11 @@ import concurrent.futures
 import os
 import sys
 from pathlib import Path
+from typing import Any, Union
 
 import pytest
 import pytest_lsp
+from django_oracle import django_migrate
 from helpers import make_project, migration
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
@@ -45,6 +47,19 @@ def codes(client: LanguageClient, path: Path) -> list[str]:
     return sorted(str(d.code) for d in client.diagnostics.get(uri(path), []))
 
 
+def read_code_actions_as_the_spec_does(client: LanguageClient) -> None:
+    """lsprotocol reads any code action with a ``command`` as a ``Command``, but since LSP
+    3.16 a ``CodeAction`` may carry one too (djmig's fixes that create files, for clients
+    without file creation): a ``Command`` is the one whose ``command`` is a string."""
+    converter = client.protocol._converter
+
+    def structure(value: Any, _: type) -> types.Command | types.CodeAction:
+        is_command = isinstance(value.get("command"), str)
+        return converter.structure(value, types.Command if is_command else types.CodeAction)
+
+    converter.register_structure_hook(Union[types.Command, types.CodeAction], structure)  # noqa: UP007
+
+
 async def start(
     client: LanguageClient,
     roots: Path | list[Path],
@@ -54,6 +69,7 @@ async def start(
     """Initialize like an editor, answering the server's capability registrations."""
     roots = roots if isinstance(roots, list) else [roots]
     client.registrations = []
+    read_code_actions_as_the_spec_does(client)
 
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register(params: types.RegistrationParams) -> None:
@@ -474,12 +490,84 @@ async def test_merge_without_file_creation_support_runs_a_command(
         for a in await actions_at(bare_client, price, line)
         if a.title.startswith("Create merge migration")
     )
-    assert isinstance(merge, types.Command) and merge.command == "djmig.createMergeMigration"
+    assert merge.kind == types.CodeActionKind.QuickFix and merge.edit is None
+    assert merge.command is not None and merge.command.command == "djmig.createMergeMigration"
     written = await bare_client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command=merge.command, arguments=merge.arguments)
+        types.ExecuteCommandParams(command=merge.command.command, arguments=merge.command.arguments)
     )
     assert Path(written).name == "0004_merge_0003_price_0003_sku.py" and Path(written).is_file()
     await wait_until(bare_client, lambda: codes(bare_client, price) == [])
+
+
+NOT_NULL = {
+    "shop/migrations/__init__.py": "",
+    "shop/migrations/0001_initial.py": migration(
+        initial=True,
+        ops='migrations.CreateModel("Product", [("id", models.AutoField(primary_key=True))])',
+    ),
+    "shop/migrations/0002_product_sku.py": migration(
+        deps=[("shop", "0001_initial")],
+        ops='migrations.AddField("product", "sku", models.CharField(max_length=8))',
+    ),
+    "shop/migrations/0003_order.py": migration(deps=[("shop", "0002_product_sku")]),
+}
+
+
+async def test_split_without_file_creation_support_writes_files_and_applies_edits(
+    bare_client: LanguageClient, tmp_path: Path
+):
+    """The split creates two migrations and edits two: the server writes the new files and
+    has the client apply the edits (``workspace/applyEdit``), as Emacs' eglot needs."""
+    root = make_project(tmp_path, NOT_NULL)
+    applied: list[types.WorkspaceEdit] = []
+
+    @bare_client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        applied.append(params.edit)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    capabilities = client_capabilities("neovim")
+    capabilities.workspace.workspace_edit.resource_operations = []
+    await start(bare_client, root, capabilities)
+    sku = root / "shop/migrations/0002_product_sku.py"
+    await wait_until(bare_client, lambda: codes(bare_client, sku) == ["DM203"])
+    line, _ = position_of(sku.read_text(), "migrations.AddField")
+    (split,) = [
+        a
+        for a in await actions_at(bare_client, sku, line)
+        if a.title == "Split into nullable + backfill + NOT NULL"
+    ]
+    assert split.kind == types.CodeActionKind.QuickFix and split.edit is None
+    assert split.command is not None and split.command.command == "djmig.applyFix"
+    written = await bare_client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=split.command.command, arguments=split.command.arguments)
+    )
+    assert [Path(p).name for p in written] == [
+        "0004_backfill_product_sku.py",
+        "0005_alter_product_sku.py",
+    ]
+    assert "migrations.RunPython(" in Path(written[0]).read_text()
+    assert "migrations.AlterField(" in Path(written[1]).read_text()
+    (edit,) = applied
+    edited = {
+        change.text_document.uri: change.edits for change in edit.document_changes or []
+    } or dict(edit.changes or {})
+    order = root / "shop/migrations/0003_order.py"
+    assert set(edited) == {uri(sku), uri(order)}
+    for path in (sku, order):  # the editor applies the edits and saves
+        path.write_text(apply_text_edits(path.read_text(), edited[uri(path)]))
+    assert "('shop', '0005_alter_product_sku')" in order.read_text()
+    code, output = django_migrate(root)
+    assert code == 0, output
+    bare_client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[
+                types.FileEvent(uri=uri(path), type=types.FileChangeType.Changed)
+                for path in (sku, order)
+            ]
+        )
+    )
+    await wait_until(bare_client, lambda: codes(bare_client, sku) == [])
 
 
 async def test_show_graph_command(bare_client: LanguageClient, project: Path):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
+from django_oracle import manage
 from helpers import make_project, migration
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
@@ -98,3 +99,51 @@ async def test_typing_a_field_publishes_dm401_and_the_fix_creates_the_migration(
     line, col = position_of(migration_text, "name='sku'")
     edit(client, created, 2, line, col, col + len("name='sku'"), "name='code'")
     await wait_until(client, lambda: len(dm401(client, models)) == 2)
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=ENV))
+async def creating_nothing(lsp_client: LanguageClient, project: Path):
+    """A client that cannot create files (no ``create`` resource operation)."""
+    capabilities = client_capabilities("neovim")
+    capabilities.workspace.workspace_edit.resource_operations = []
+    await start(lsp_client, project, capabilities)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_create_migration_without_file_creation_support_runs_a_command(
+    creating_nothing: LanguageClient, project: Path
+):
+    client = creating_nothing
+    models = project / "shop/models.py"
+    text = open_document(client, models)
+    line, _ = position_of(text, "    name = ")
+    end = len(text.splitlines()[line])
+    added = "\n    sku = models.CharField(max_length=32, null=True)"
+    edit(client, models, 2, line, end, end, added)
+    await wait_until(client, lambda: bool(dm401(client, models)))
+    [diagnostic] = dm401(client, models)
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri(models)),
+            range=diagnostic.range,
+            context=types.CodeActionContext(diagnostics=[diagnostic]),
+        )
+    )
+    [create] = [a for a in actions or [] if a.title == "Create migration 0002_product_sku"]
+    assert create.kind == types.CodeActionKind.QuickFix and create.edit is None
+    assert create.command is not None and create.command.command == "djmig.applyFix"
+    written = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command=create.command.command, arguments=create.command.arguments
+        )
+    )
+    created = project / "shop/migrations/0002_product_sku.py"
+    assert written == [str(created)]
+    await wait_until(client, lambda: not dm401(client, models))  # no file event needed
+    # Saved, the models module is what the new migration says: Django finds no change.
+    lines = text.splitlines(keepends=True)
+    lines[line] = lines[line].rstrip("\n") + added + "\n"
+    models.write_text("".join(lines))
+    completed = manage(project, "makemigrations", "--check", "--dry-run", timeout=120)
+    assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -32,6 +32,7 @@ EXAMPLE = REPO / "examples" / "shopsite"
 EXTENSION = REPO / "vscode-extension"
 BIN = Path(sys.prefix) / "bin"  # the venv running the tests: its python has djmig
 FIX_FILE = "orders/migrations/0002_order_number.py"
+MODELS = "reviews/models.py"  # DM401: a field without a migration
 FIXED_CALL = "migrations.RunPython(assign_order_numbers, migrations.RunPython.noop)"
 INSTALL_HINT = "run `make clients-deps` (scripts/install-test-deps.sh)"
 
@@ -161,7 +162,7 @@ def test_emacs_eglot(tmp_path: Path) -> None:
     line = next(f["line"] for f in findings(root) if f["code"] == "DM201" and f["path"] == FIX_FILE)
     out = tmp_path / "emacs-result.json"
     proc = subprocess.run(
-        [emacs, "--batch", "-l", SCRIPTS / "emacs" / "test.el", root / FIX_FILE],
+        [emacs, "--batch", "-l", SCRIPTS / "emacs" / "test.el", root / FIX_FILE, root / MODELS],
         env=editor_env(tmp_path, DJMIG_RESULT=str(out)),
         capture_output=True,
         text=True,
@@ -175,6 +176,11 @@ def test_emacs_eglot(tmp_path: Path) -> None:
     actions = step(result, "code_actions")
     assert "Add reverse noop" in actions and "Ignore DM201 on this line" in actions
     assert_fixed(root)
+    # eglot declares no file creation: "Create migration" ran as a command and the server
+    # wrote the file (its content is makemigrations' own: tests/test_model_changes.py).
+    assert step(result, "create_picked").startswith("Create migration 0006_review_helpful_votes")
+    assert (root / "reviews/migrations/0006_review_helpful_votes.py").is_file()
+    assert "DM401" not in [f["code"] for f in findings(root) if f["path"] == MODELS]
 
 
 def test_emacs_config_compiles_without_warnings(tmp_path: Path) -> None:

@@ -1,12 +1,15 @@
 """Code actions: djmig fixes as LSP ``CodeAction``s, resolved lazily when the client can.
 
-A fix that creates a file (the merge migration) needs the client's ``create`` resource
-operation; without it the action runs the ``djmig.createMergeMigration`` command, which
-writes the file once the user picked it.
+A fix that creates files (a merge migration, a "Create migration" of DM401, the NOT NULL
+split) needs the client's ``create`` resource operation; without it the action runs a
+command once the user picked it: the server writes the new files itself and sends the
+edits of existing files as ``workspace/applyEdit`` (``djmig.createMergeMigration`` for
+the merge, ``djmig.applyFix`` for the others).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CREATE_MERGE = "djmig.createMergeMigration"
+APPLY_FIX = "djmig.applyFix"
 
 
 def _source(ls: DjmigServer, uri: str, path: Path) -> str | None:
@@ -94,38 +98,45 @@ def workspace_edit(ls: DjmigServer, fix: Fix) -> types.WorkspaceEdit:
     return types.WorkspaceEdit(changes=changes)
 
 
-def _action(
-    ls: DjmigServer, uri: str, finding: Finding, fix: Fix, lazy: bool
-) -> types.CodeAction | types.Command:
-    if _creates_files(fix) and not _can_create(ls):
-        # A plain command: lsprotocol (and so pygls clients) reads any action carrying a
-        # ``command`` as a Command anyway.
-        app_label = next((d["app_label"] for d in finding.fixes if "app_label" in d), None)
-        return types.Command(title=fix.title, command=CREATE_MERGE, arguments=[uri, app_label])
+def _action(ls: DjmigServer, uri: str, finding: Finding, fix: Fix, lazy: bool) -> types.CodeAction:
     action = types.CodeAction(
         title=fix.title,
         kind=types.CodeActionKind.QuickFix,
         diagnostics=[ls.diagnostics(uri, [finding])[0]],
         is_preferred=fix.is_preferred or None,
     )
-    if fix.disabled:
+    if _creates_files(fix) and not _can_create(ls):
+        # A quick fix that runs a command: clients that list only quick fixes (eglot)
+        # show it with the others.
+        if fix.title.startswith("Create merge migration"):
+            app_label = next((d["app_label"] for d in finding.fixes if "app_label" in d), None)
+            command, arguments = CREATE_MERGE, [uri, app_label]
+        else:
+            command, arguments = APPLY_FIX, [_fix_data(uri, finding, fix)]
+        action.command = types.Command(title=fix.title, command=command, arguments=arguments)
+    elif fix.disabled:
         action.disabled = types.CodeActionDisabled(reason=fix.disabled)
     elif lazy:
-        action.data = {
-            "uri": uri,
-            "code": finding.code,
-            "line": finding.span.start_line,
-            "col": finding.span.start_col,
-            "title": fix.title,
-        }
+        action.data = _fix_data(uri, finding, fix)
     else:
         action.edit = workspace_edit(ls, fix)
     return action
 
 
+def _fix_data(uri: str, finding: Finding, fix: Fix) -> dict[str, Any]:
+    """What names a fix of a published finding, for ``resolve`` and ``djmig.applyFix``."""
+    return {
+        "uri": uri,
+        "code": finding.code,
+        "line": finding.span.start_line,
+        "col": finding.span.start_col,
+        "title": fix.title,
+    }
+
+
 def code_actions(
     ls: DjmigServer, workspace: Workspace, uri: str, path: Path, findings: list[Finding]
-) -> list[types.CodeAction | types.Command]:
+) -> list[types.CodeAction]:
     resolve = ls.client_supports("text_document.code_action.resolve_support.properties") or []
     lazy = "edit" in resolve
     result = []
@@ -134,20 +145,18 @@ def code_actions(
         for fix in _fixes(ls, workspace, uri, path, finding):
             if fix.disabled and not disabled:
                 continue  # the client cannot show why: leave it out
-            merge = fix.title.startswith("Create merge migration")
-            if _creates_files(fix) and not merge and not _can_create(ls):
-                continue  # only the merge migration has a command for such clients
             result.append(_action(ls, uri, finding, fix, lazy))
     return result
 
 
-def resolve(ls: DjmigServer, action: types.CodeAction) -> types.CodeAction:
-    data = action.data if isinstance(action.data, dict) else {}
+def _published_fix(ls: DjmigServer, data: Any) -> tuple[Workspace, Fix] | None:
+    """The fix ``data`` (``_fix_data``) names, of a finding still published."""
+    data = data if isinstance(data, dict) else {}
     uri = data.get("uri")
     path = uri_to_path(uri) if isinstance(uri, str) else None
     workspace = ls.workspace_for(path) if path else None
-    if path is None or workspace is None or uri is None:
-        return action
+    if path is None or workspace is None or not isinstance(uri, str):
+        return None
     for finding in ls.current.get(uri, []):
         if (finding.code, finding.span.start_line, finding.span.start_col) != (
             data.get("code"),
@@ -157,9 +166,46 @@ def resolve(ls: DjmigServer, action: types.CodeAction) -> types.CodeAction:
             continue
         for fix in _fixes(ls, workspace, uri, path, finding):
             if fix.title == data.get("title") and not fix.disabled:
-                action.edit = workspace_edit(ls, fix)
-                return action
+                return workspace, fix
+    return None
+
+
+def resolve(ls: DjmigServer, action: types.CodeAction) -> types.CodeAction:
+    found = _published_fix(ls, action.data)
+    if found is not None:
+        action.edit = workspace_edit(ls, found[1])
     return action
+
+
+async def apply_fix(ls: DjmigServer, data: Any) -> list[str]:
+    """``djmig.applyFix``: write the files the fix creates, then have the client apply
+    its edits of existing files (``workspace/applyEdit``); the paths written."""
+    found = _published_fix(ls, data)
+    if found is None:
+        return []
+    workspace, fix = found
+    written = _write_created(workspace, fix)
+    if written is None:
+        return []
+    others = [e for e in fix.edits if not e.create]
+    if others:
+        edit = workspace_edit(ls, dataclasses.replace(fix, edits=others))
+        await ls.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label=fix.title)
+        )
+    ls.refresh(workspace)
+    return [str(p) for p in written]
+
+
+def _write_created(workspace: Workspace, fix: Fix) -> list[Path] | None:
+    """Write the files ``fix`` creates (None, writing nothing, when one exists already)."""
+    created = [e for e in fix.edits if e.create]
+    if any(e.path.exists() for e in created):
+        return None
+    for file_edit in created:
+        file_edit.path.write_text("".join(e.new_text for e in file_edit.edits), encoding="utf-8")
+        workspace.update_file(file_edit.path, None)
+    return [e.path for e in created]
 
 
 def create_merge_on_disk(ls: DjmigServer, uri: str, app_label: str) -> str | None:
@@ -175,17 +221,9 @@ def create_merge_on_disk(ls: DjmigServer, uri: str, app_label: str) -> str | Non
         ):
             continue
         for fix in _fixes(ls, workspace, uri, path, finding):
-            if not fix.title.startswith("Create merge migration"):
-                continue
-            created = [e for e in fix.edits if e.create]
-            for file_edit in created:
-                if file_edit.path.exists():
-                    continue
-                file_edit.path.write_text(
-                    "".join(e.new_text for e in file_edit.edits), encoding="utf-8"
-                )
-                workspace.update_file(file_edit.path, None)
-            if created:
-                ls.refresh(workspace)
-                return str(created[0].path)
+            if fix.title.startswith("Create merge migration"):
+                written = _write_created(workspace, fix)
+                if written:
+                    ls.refresh(workspace)
+                    return str(written[0])
     return None

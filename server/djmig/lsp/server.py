@@ -537,9 +537,7 @@ def workspace_diagnostic(
         code_action_kinds=[types.CodeActionKind.QuickFix], resolve_provider=True
     ),
 )
-def code_action(
-    ls: DjmigServer, params: types.CodeActionParams
-) -> list[types.CodeAction | types.Command]:
+def code_action(ls: DjmigServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     uri = params.text_document.uri
     path = uri_to_path(uri)
     workspace = ls.workspace_for(path) if path else None
@@ -559,6 +557,13 @@ def resolve_code_action(ls: DjmigServer, action: types.CodeAction) -> types.Code
 @server.command(actions.CREATE_MERGE)
 def create_merge_migration(ls: DjmigServer, uri: str, app_label: str) -> str | None:
     return actions.create_merge_on_disk(ls, uri, app_label)
+
+
+@server.command(actions.APPLY_FIX)
+async def apply_fix(ls: DjmigServer, *args: Any) -> list[str]:
+    """A fix that creates files, for clients without file creation. Argument: the fix's
+    data (``actions._fix_data``); returns the paths written."""
+    return await actions.apply_fix(ls, args[0] if args else None)
 
 
 # -- navigation -----------------------------------------------------------------------------
