@@ -476,12 +476,28 @@ async def test_create_merge_migration_quick_fix(client: LanguageClient, project:
     assert "('shop', '0003_price')" in target.read_text()
 
 
+def without_file_creation() -> types.ClientCapabilities:
+    """Neovim's capabilities without the ``create`` resource operation (as Emacs' eglot)."""
+    capabilities = client_capabilities("neovim")
+    capabilities.workspace.workspace_edit.resource_operations = []
+    return capabilities
+
+
+async def run_command(client: LanguageClient, action: types.CodeAction) -> Any:
+    """Execute the command of a code action, as the editor does once the user picked it."""
+    assert action.kind == types.CodeActionKind.QuickFix and action.edit is None
+    assert action.command is not None
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command=action.command.command, arguments=action.command.arguments
+        )
+    )
+
+
 async def test_merge_without_file_creation_support_runs_a_command(
     bare_client: LanguageClient, project: Path
 ):
-    capabilities = client_capabilities("neovim")
-    capabilities.workspace.workspace_edit.resource_operations = []
-    await start(bare_client, project, capabilities)
+    await start(bare_client, project, without_file_creation())
     price = project / "shop/migrations/0003_price.py"
     await wait_until(bare_client, lambda: codes(bare_client, price) == ["DM101"])
     line, _ = position_of(price.read_text(), "class Migration")
@@ -490,11 +506,8 @@ async def test_merge_without_file_creation_support_runs_a_command(
         for a in await actions_at(bare_client, price, line)
         if a.title.startswith("Create merge migration")
     )
-    assert merge.kind == types.CodeActionKind.QuickFix and merge.edit is None
     assert merge.command is not None and merge.command.command == "djmig.createMergeMigration"
-    written = await bare_client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command=merge.command.command, arguments=merge.command.arguments)
-    )
+    written = await run_command(bare_client, merge)
     assert Path(written).name == "0004_merge_0003_price_0003_sku.py" and Path(written).is_file()
     await wait_until(bare_client, lambda: codes(bare_client, price) == [])
 
@@ -526,9 +539,7 @@ async def test_split_without_file_creation_support_writes_files_and_applies_edit
         applied.append(params.edit)
         return types.ApplyWorkspaceEditResult(applied=True)
 
-    capabilities = client_capabilities("neovim")
-    capabilities.workspace.workspace_edit.resource_operations = []
-    await start(bare_client, root, capabilities)
+    await start(bare_client, root, without_file_creation())
     sku = root / "shop/migrations/0002_product_sku.py"
     await wait_until(bare_client, lambda: codes(bare_client, sku) == ["DM203"])
     line, _ = position_of(sku.read_text(), "migrations.AddField")
@@ -537,11 +548,8 @@ async def test_split_without_file_creation_support_writes_files_and_applies_edit
         for a in await actions_at(bare_client, sku, line)
         if a.title == "Split into nullable + backfill + NOT NULL"
     ]
-    assert split.kind == types.CodeActionKind.QuickFix and split.edit is None
     assert split.command is not None and split.command.command == "djmig.applyFix"
-    written = await bare_client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command=split.command.command, arguments=split.command.arguments)
-    )
+    written = await run_command(bare_client, split)
     assert [Path(p).name for p in written] == [
         "0004_backfill_product_sku.py",
         "0005_alter_product_sku.py",

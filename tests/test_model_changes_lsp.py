@@ -12,7 +12,19 @@ from django_oracle import manage
 from helpers import make_project, migration
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-from test_lsp import CLIENTS, ENV, SERVER, edit, open_document, position_of, start, uri, wait_until
+from test_lsp import (
+    CLIENTS,
+    ENV,
+    SERVER,
+    edit,
+    open_document,
+    position_of,
+    run_command,
+    start,
+    uri,
+    wait_until,
+    without_file_creation,
+)
 
 ID = 'models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")'
 INITIAL = migration(
@@ -54,21 +66,20 @@ def dm401(client: LanguageClient, path: Path) -> list[types.Diagnostic]:
     return [d for d in client.diagnostics.get(uri(path), []) if d.code == "DM401"]
 
 
-async def test_typing_a_field_publishes_dm401_and_the_fix_creates_the_migration(
-    client: LanguageClient, project: Path
-):
-    models = project / "shop/models.py"
+SKU = "\n    sku = models.CharField(max_length=32, null=True)"
+
+
+async def type_sku(
+    client: LanguageClient, models: Path
+) -> tuple[str, int, types.Diagnostic, types.CodeAction]:
+    """Type a field without a migration in ``models``: the text before, the line typed
+    after, its DM401 diagnostic and the "Create migration" action."""
     text = open_document(client, models)
-    line, col = position_of(text, "    name = ")
+    line, _ = position_of(text, "    name = ")
     end = len(text.splitlines()[line])
-    edit(
-        client, models, 2, line, end, end, "\n    sku = models.CharField(max_length=32, null=True)"
-    )
+    edit(client, models, 2, line, end, end, SKU)
     await wait_until(client, lambda: bool(dm401(client, models)))
     [diagnostic] = dm401(client, models)
-    assert diagnostic.range.start.line == line + 1
-    assert diagnostic.message.startswith("Add field sku to product: no migration")
-    assert "0002_product_sku" in diagnostic.message
     actions = await client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=uri(models)),
@@ -78,6 +89,17 @@ async def test_typing_a_field_publishes_dm401_and_the_fix_creates_the_migration(
     )
     [create] = [a for a in actions or [] if a.title == "Create migration 0002_product_sku"]
     assert isinstance(create, types.CodeAction)
+    return text, line, diagnostic, create
+
+
+async def test_typing_a_field_publishes_dm401_and_the_fix_creates_the_migration(
+    client: LanguageClient, project: Path
+):
+    models = project / "shop/models.py"
+    _, line, diagnostic, create = await type_sku(client, models)
+    assert diagnostic.range.start.line == line + 1
+    assert diagnostic.message.startswith("Add field sku to product: no migration")
+    assert "0002_product_sku" in diagnostic.message
     if create.edit is None:
         create = await client.code_action_resolve_async(create)
     assert create.edit is not None and create.edit.document_changes
@@ -104,9 +126,7 @@ async def test_typing_a_field_publishes_dm401_and_the_fix_creates_the_migration(
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=ENV))
 async def creating_nothing(lsp_client: LanguageClient, project: Path):
     """A client that cannot create files (no ``create`` resource operation)."""
-    capabilities = client_capabilities("neovim")
-    capabilities.workspace.workspace_edit.resource_operations = []
-    await start(lsp_client, project, capabilities)
+    await start(lsp_client, project, without_file_creation())
     yield
     await lsp_client.shutdown_session()
 
@@ -116,34 +136,15 @@ async def test_create_migration_without_file_creation_support_runs_a_command(
 ):
     client = creating_nothing
     models = project / "shop/models.py"
-    text = open_document(client, models)
-    line, _ = position_of(text, "    name = ")
-    end = len(text.splitlines()[line])
-    added = "\n    sku = models.CharField(max_length=32, null=True)"
-    edit(client, models, 2, line, end, end, added)
-    await wait_until(client, lambda: bool(dm401(client, models)))
-    [diagnostic] = dm401(client, models)
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri(models)),
-            range=diagnostic.range,
-            context=types.CodeActionContext(diagnostics=[diagnostic]),
-        )
-    )
-    [create] = [a for a in actions or [] if a.title == "Create migration 0002_product_sku"]
-    assert create.kind == types.CodeActionKind.QuickFix and create.edit is None
+    text, line, _, create = await type_sku(client, models)
     assert create.command is not None and create.command.command == "djmig.applyFix"
-    written = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(
-            command=create.command.command, arguments=create.command.arguments
-        )
-    )
+    written = await run_command(client, create)
     created = project / "shop/migrations/0002_product_sku.py"
     assert written == [str(created)]
     await wait_until(client, lambda: not dm401(client, models))  # no file event needed
     # Saved, the models module is what the new migration says: Django finds no change.
     lines = text.splitlines(keepends=True)
-    lines[line] = lines[line].rstrip("\n") + added + "\n"
+    lines[line] = lines[line].rstrip("\n") + SKU + "\n"
     models.write_text("".join(lines))
     completed = manage(project, "makemigrations", "--check", "--dry-run", timeout=120)
     assert completed.returncode == 0, completed.stdout + completed.stderr
