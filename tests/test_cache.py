@@ -421,8 +421,12 @@ async def test_server_warm_start_publishes_the_cold_diagnostics_then_follows_edi
 # -- parsing on a second core ---------------------------------------------------------
 
 
-def test_parse_worker_gives_what_parsing_here_gives(bench_workspace: Path, monkeypatch, cache_dir):
+@pytest.mark.parametrize("decode_every", [1, 10_000])  # as the facts arrive; at the end
+def test_parse_worker_gives_what_parsing_here_gives(
+    bench_workspace: Path, monkeypatch, cache_dir, decode_every: int
+):
     expected = cold(bench_workspace)
+    monkeypatch.setattr(analysis_module, "DECODE_EVERY", decode_every)
     monkeypatch.setattr(worker, "MIN_FILES", 1)
     monkeypatch.setattr(worker, "available_cores", lambda: 2)
     # A slow parent: the child (not slowed) parses a good part before they meet.
@@ -444,6 +448,18 @@ def test_parse_worker_gives_what_parsing_here_gives(bench_workspace: Path, monke
     again = loaded(bench_workspace)
     assert again.deferred
     assert again.migrations == expected.migrations
+
+
+def test_a_bad_chunk_from_the_worker_leaves_it_and_the_later_ones_to_the_parent(caplog):
+    ahead = worker.Worker.__new__(worker.Worker)  # the chunks as the reader thread keeps them
+    ahead._taken, ahead._broken = 0, False
+    ahead._chunks = [(marshal.dumps([(9, "nine"), (8, "eight")]), 9, 2)]
+    assert ahead.arrived() == {9: "nine", 8: "eight"}
+    ahead._chunks += [(b"not marshal", 7, 2), (marshal.dumps([(5, "five")]), 5, 1)]
+    with caplog.at_level(logging.INFO, logger="djmig"):
+        assert ahead.arrived() == {}
+    assert ahead._unpack(len(ahead._chunks)) == {}  # what stop() returns after that
+    assert any("bad chunk" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.parametrize("python", ["/bin/false", "/nonexistent/python"])

@@ -46,6 +46,8 @@ DISCOVERY_SETTINGS = ("INSTALLED_APPS", "MIGRATION_MODULES")
 
 Progress = Callable[[int, int], None]
 
+#: The parse worker's facts are decoded between every this many files parsed here.
+DECODE_EVERY = 250
 #: Below this many re-parsed files, the rules run here alone (a fork costs more).
 FORK_MIN_FILES = 1500
 #: The reader of model states that ``StateEngine.readers`` records for the project-wide rules.
@@ -365,33 +367,47 @@ class Workspace:
                 for label in self.project.apps:
                     for models_path in self.models_files(label):
                         self.source(models_path)
+            # The worker's facts, decoded as they arrive (by position in ``pending``).
+            decoded: dict[int, MigrationFile] = {}
+            in_pending = {s: i for i, s in enumerate(slot)}
+
+            def decode(received: dict[int, Any]) -> None:
+                for index, facts in received.items():
+                    position = in_pending.get(index)
+                    if position is None or position < here:  # not needed, or parsed here
+                        continue
+                    key, path = pending[position]
+                    try:
+                        decoded[position] = decode_migration(key, path, facts)
+                    except (ValueError, TypeError, IndexError) as exc:
+                        logger.info("parse worker sent bad facts for %s: %s", path, exc)
+                        continue
+                    if cache is not None:
+                        cache.put_encoded(path, stamps[path], facts)
+
             here = 0
             for key, path in pending:
-                if worker is not None and slot[here] >= worker.lowest:
-                    break
+                if worker is not None:
+                    if here % DECODE_EVERY == 0:
+                        decode(worker.arrived())
+                    if slot[here] >= worker.lowest:
+                        break
                 migration = parsed[key] = parse_migration_file(key, path)
                 if cache is not None:
                     cache.put(path, stamps[path], migration)
                 here += 1
                 if progress and here % 200 == 0:
                     progress(len(parsed), total)
-            received = worker.stop() if worker is not None else {}
+            if worker is not None:
+                decode(worker.stop())
             for index in range(here, len(pending)):
                 key, path = pending[index]
-                facts = received.get(slot[index])
-                decoded: MigrationFile | None = None
-                if facts is not None:
-                    try:
-                        decoded = decode_migration(key, path, facts)
-                    except (ValueError, TypeError, IndexError) as exc:
-                        logger.info("parse worker sent bad facts for %s: %s", path, exc)
-                if decoded is None:
-                    decoded = parse_migration_file(key, path)
+                found = decoded.get(index)
+                if found is None:  # not sent, or not readable: parsed here
+                    found = parse_migration_file(key, path)
                     if cache is not None:
-                        cache.put(path, stamps[path], decoded)
-                elif cache is not None and facts is not None:
-                    cache.put_encoded(path, stamps[path], facts)
-                parsed[key] = decoded
+                        cache.put(path, stamps[path], found)
+                parsed[key] = found
             for key in files:
                 self._store(parsed[key])
             if progress:

@@ -58,6 +58,8 @@ class Worker:
         self.files = files
         self.lowest = len(files)
         self._chunks: list[tuple[bytes, int, int]] = []  # (marshal data, highest index, count)
+        self._taken = 0  # chunks handed out by ``arrived()``
+        self._broken = False  # a bad chunk: it and every later one are parsed by the parent
         self._stopping = False
         self._proc = subprocess.Popen(
             [sys.executable, "-S", "-c", _BOOT, _PACKAGE_PARENT],
@@ -90,26 +92,41 @@ class Worker:
             if not self._stopping:
                 logger.info("parse worker stopped (%s): its files are parsed here", exc)
 
+    def arrived(self) -> dict[int, Any]:
+        """The facts of the chunks that arrived since the last call, by index, while the
+        child goes on: the parent decodes them between the files it parses, so that the
+        child, not the parent alone, makes up for the time it takes."""
+        return self._unpack(len(self._chunks))
+
     def stop(self) -> dict[int, Any]:
-        """End the child; the facts of the files from ``lowest`` on, by index."""
+        """End the child; the facts of the files from ``lowest`` on that ``arrived()`` did
+        not hand out, by index."""
         self._stopping = True
         self._proc.kill()
         self._reader.join()
         self._proc.wait()
         if self._proc.stdout is not None:
             self._proc.stdout.close()
+        return self._unpack(len(self._chunks))
+
+    def _unpack(self, end: int) -> dict[int, Any]:
+        chunks, self._taken = self._chunks[self._taken : end], end
         received: dict[int, Any] = {}
-        for data, highest, count in self._chunks:
+        for data, highest, count in chunks:
+            if self._broken:
+                break
             try:
                 chunk = marshal.loads(data)
             except (EOFError, ValueError, TypeError) as exc:
                 logger.info("parse worker sent a bad chunk (%s): its files are parsed here", exc)
+                self._broken = True
                 break
             if [index for index, _ in chunk] != list(range(highest, highest - count, -1)):
                 logger.info("parse worker sent a chunk out of order: parsed here")
+                self._broken = True
                 break
             received.update(chunk)
-        return {i: f for i, f in received.items() if i >= self.lowest}
+        return received
 
 
 #: The worker started ahead for one workspace (``prefetch``), until it is adopted; the
