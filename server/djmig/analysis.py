@@ -383,12 +383,12 @@ class Workspace:
 
             def decode(received: dict[int, Any]) -> None:
                 for index, facts in received.items():
-                    position = in_pending.get(index)
-                    if position is None or position < here:  # not needed, or parsed here
+                    at = in_pending.get(index)
+                    if at is None or at < here:  # not needed, or parsed here
                         continue
-                    key, path = pending[position]
+                    key, path = pending[at]
                     try:
-                        decoded[position] = decode_migration(key, path, facts)
+                        decoded[at] = decode_migration(key, path, facts)
                     except (ValueError, TypeError, IndexError) as exc:
                         logger.info("parse worker sent bad facts for %s: %s", path, exc)
                         continue
