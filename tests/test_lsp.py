@@ -578,6 +578,62 @@ async def test_split_without_file_creation_support_writes_files_and_applies_edit
     await wait_until(bare_client, lambda: codes(bare_client, sku) == [])
 
 
+async def test_split_edits_the_editor_refuses_are_reported(bare_client: LanguageClient, tmp_path):
+    root = make_project(tmp_path, NOT_NULL)
+
+    @bare_client.feature(types.WORKSPACE_APPLY_EDIT)
+    def refuse(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        return types.ApplyWorkspaceEditResult(applied=False, failure_reason="read-only")
+
+    await start(bare_client, root, without_file_creation())
+    sku = root / "shop/migrations/0002_product_sku.py"
+    await wait_until(bare_client, lambda: codes(bare_client, sku) == ["DM203"])
+    line, _ = position_of(sku.read_text(), "migrations.AddField")
+    (split,) = [
+        a
+        for a in await actions_at(bare_client, sku, line)
+        if a.title == "Split into nullable + backfill + NOT NULL"
+    ]
+    assert len(await run_command(bare_client, split)) == 2
+    async with asyncio.timeout(15):
+        while not bare_client.messages:
+            await bare_client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
+    (message,) = bare_client.messages
+    assert message.type == types.MessageType.Warning
+    assert message.message == (
+        "djmig: Split into nullable + backfill + NOT NULL: the editor did not apply the edits "
+        "of 0002_product_sku.py, 0003_order.py: read-only"
+    )
+
+
+async def test_split_is_not_half_applied_by_a_client_without_workspace_edits(
+    bare_client: LanguageClient, tmp_path
+):
+    root = make_project(tmp_path, NOT_NULL)
+    capabilities = without_file_creation()
+    capabilities.workspace.apply_edit = False
+    await start(bare_client, root, capabilities)
+    sku = root / "shop/migrations/0002_product_sku.py"
+    await wait_until(bare_client, lambda: codes(bare_client, sku) == ["DM203"])
+    line, _ = position_of(sku.read_text(), "migrations.AddField")
+    (split,) = [
+        a
+        for a in await actions_at(bare_client, sku, line)
+        if a.title == "Split into nullable + backfill + NOT NULL"
+    ]
+    assert await run_command(bare_client, split) == []
+    assert sorted(p.name for p in sku.parent.glob("000*.py")) == [
+        "0001_initial.py", "0002_product_sku.py", "0003_order.py"
+    ]  # fmt: skip
+    async with asyncio.timeout(15):
+        while not bare_client.messages:
+            await bare_client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
+    assert [m.message for m in bare_client.messages] == [
+        "djmig: Split into nullable + backfill + NOT NULL: the editor does not accept edits "
+        "from the server"
+    ]
+
+
 async def test_show_graph_command(bare_client: LanguageClient, project: Path):
     await start(bare_client, project, client_capabilities("neovim"))
     price = project / "shop/migrations/0003_price.py"

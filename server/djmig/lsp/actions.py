@@ -184,17 +184,28 @@ async def apply_fix(ls: DjmigServer, data: Any) -> list[str]:
     if found is None:
         return []
     workspace, fix = found
+    others = [e for e in fix.edits if not e.create]
+    if others and not ls.client_supports("workspace.apply_edit"):
+        _warn(ls, f"djmig: {fix.title}: the editor does not accept edits from the server")
+        return []  # half a fix (new files, no edits) would leave the graph broken
     written = _write_created(workspace, fix)
     if written is None:
         return []
-    others = [e for e in fix.edits if not e.create]
     if others:
         edit = workspace_edit(ls, dataclasses.replace(fix, edits=others))
-        await ls.workspace_apply_edit_async(
+        result = await ls.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=edit, label=fix.title)
         )
+        if not result.applied:  # the new files are written: say what is missing
+            names = ", ".join(e.path.name for e in others)
+            reason = f": {result.failure_reason}" if result.failure_reason else ""
+            _warn(ls, f"djmig: {fix.title}: the editor did not apply the edits of {names}{reason}")
     ls.refresh(workspace)
     return [str(p) for p in written]
+
+
+def _warn(ls: DjmigServer, message: str) -> None:
+    ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
 
 
 def _write_created(workspace: Workspace, fix: Fix) -> list[Path] | None:
