@@ -526,6 +526,28 @@ NOT_NULL = {
 }
 
 
+async def split_action(
+    client: LanguageClient, root: Path, capabilities: types.ClientCapabilities
+) -> tuple[Path, types.CodeAction]:
+    """Start on ``root`` (``NOT_NULL``): the DM203 migration and its split action."""
+    await start(client, root, capabilities)
+    sku = root / "shop/migrations/0002_product_sku.py"
+    await wait_until(client, lambda: codes(client, sku) == ["DM203"])
+    line, _ = position_of(sku.read_text(), "migrations.AddField")
+    (split,) = [
+        a
+        for a in await actions_at(client, sku, line)
+        if a.title == "Split into nullable + backfill + NOT NULL"
+    ]
+    return sku, split
+
+
+async def shown_message(client: LanguageClient) -> None:
+    async with asyncio.timeout(15):
+        while not client.messages:
+            await client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
+
+
 async def test_split_without_file_creation_support_writes_files_and_applies_edits(
     bare_client: LanguageClient, tmp_path: Path
 ):
@@ -539,15 +561,7 @@ async def test_split_without_file_creation_support_writes_files_and_applies_edit
         applied.append(params.edit)
         return types.ApplyWorkspaceEditResult(applied=True)
 
-    await start(bare_client, root, without_file_creation())
-    sku = root / "shop/migrations/0002_product_sku.py"
-    await wait_until(bare_client, lambda: codes(bare_client, sku) == ["DM203"])
-    line, _ = position_of(sku.read_text(), "migrations.AddField")
-    (split,) = [
-        a
-        for a in await actions_at(bare_client, sku, line)
-        if a.title == "Split into nullable + backfill + NOT NULL"
-    ]
+    sku, split = await split_action(bare_client, root, without_file_creation())
     assert split.command is not None and split.command.command == "djmig.applyFix"
     written = await run_command(bare_client, split)
     assert [Path(p).name for p in written] == [
@@ -585,19 +599,9 @@ async def test_split_edits_the_editor_refuses_are_reported(bare_client: Language
     def refuse(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         return types.ApplyWorkspaceEditResult(applied=False, failure_reason="read-only")
 
-    await start(bare_client, root, without_file_creation())
-    sku = root / "shop/migrations/0002_product_sku.py"
-    await wait_until(bare_client, lambda: codes(bare_client, sku) == ["DM203"])
-    line, _ = position_of(sku.read_text(), "migrations.AddField")
-    (split,) = [
-        a
-        for a in await actions_at(bare_client, sku, line)
-        if a.title == "Split into nullable + backfill + NOT NULL"
-    ]
+    _, split = await split_action(bare_client, root, without_file_creation())
     assert len(await run_command(bare_client, split)) == 2
-    async with asyncio.timeout(15):
-        while not bare_client.messages:
-            await bare_client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
+    await shown_message(bare_client)
     (message,) = bare_client.messages
     assert message.type == types.MessageType.Warning
     assert message.message == (
@@ -612,22 +616,12 @@ async def test_split_is_not_half_applied_by_a_client_without_workspace_edits(
     root = make_project(tmp_path, NOT_NULL)
     capabilities = without_file_creation()
     capabilities.workspace.apply_edit = False
-    await start(bare_client, root, capabilities)
-    sku = root / "shop/migrations/0002_product_sku.py"
-    await wait_until(bare_client, lambda: codes(bare_client, sku) == ["DM203"])
-    line, _ = position_of(sku.read_text(), "migrations.AddField")
-    (split,) = [
-        a
-        for a in await actions_at(bare_client, sku, line)
-        if a.title == "Split into nullable + backfill + NOT NULL"
-    ]
+    sku, split = await split_action(bare_client, root, capabilities)
     assert await run_command(bare_client, split) == []
     assert sorted(p.name for p in sku.parent.glob("000*.py")) == [
         "0001_initial.py", "0002_product_sku.py", "0003_order.py"
     ]  # fmt: skip
-    async with asyncio.timeout(15):
-        while not bare_client.messages:
-            await bare_client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
+    await shown_message(bare_client)
     assert [m.message for m in bare_client.messages] == [
         "djmig: Split into nullable + backfill + NOT NULL: the editor does not accept edits "
         "from the server"

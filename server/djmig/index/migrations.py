@@ -409,20 +409,12 @@ class _Parser:
                 and not any(k.arg == "to" for k in call.keywords)
             ):
                 continue
-            target = _argument_node(call, 0, "to")
-            if isinstance(target, ast.Constant) and isinstance(target.value, str):
-                span = self.span(target)
-                found.append(Relation(func, model_name, field_name, target.value, span))
-            for given in call.keywords:
-                through = given.value
-                if (
-                    given.arg == "through"
-                    and isinstance(through, ast.Constant)
-                    and isinstance(through.value, str)
-                ):
-                    span = self.span(through)
+            through = next((k.value for k in call.keywords if k.arg == "through"), None)
+            for parameter, given in (("to", _argument_node(call, 0, "to")), ("through", through)):
+                if isinstance(given, ast.Constant) and isinstance(given.value, str):
+                    span = self.span(given)
                     found.append(
-                        Relation(func, model_name, field_name, through.value, span, "through")
+                        Relation(func, model_name, field_name, given.value, span, parameter)
                     )
         return tuple(found)
 

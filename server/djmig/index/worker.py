@@ -96,7 +96,7 @@ class Worker:
         """The facts of the chunks that arrived since the last call, by index, while the
         child goes on: the parent decodes them between the files it parses, so that the
         child, not the parent alone, makes up for the time it takes."""
-        return self._unpack(len(self._chunks))
+        return self._unpack()
 
     def stop(self) -> dict[int, Any]:
         """End the child; the facts of the files from ``lowest`` on that ``arrived()`` did
@@ -107,9 +107,10 @@ class Worker:
         self._proc.wait()
         if self._proc.stdout is not None:
             self._proc.stdout.close()
-        return self._unpack(len(self._chunks))
+        return self._unpack()
 
-    def _unpack(self, end: int) -> dict[int, Any]:
+    def _unpack(self) -> dict[int, Any]:
+        end = len(self._chunks)  # the reader thread may append meanwhile
         chunks, self._taken = self._chunks[self._taken : end], end
         received: dict[int, Any] = {}
         for data, highest, count in chunks:

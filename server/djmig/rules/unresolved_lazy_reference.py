@@ -79,9 +79,7 @@ def check(context: Context, app_label: str) -> Iterator[Finding]:
         app = context.project.apps.get(target_app)
         reference = f"'{target_app}.{model_name}'"
         through = located.relation.parameter == "through"
-        declared = f"The field {located.label} was declared with " + (
-            f"the through model {reference}" if through else f"a lazy reference to {reference}"
-        )
+        declared = _declared(located.label, reference, located.relation.parameter)
         if app is None:
             if context.project.closed and _certain(context, located.key):
                 yield RULE.finding(
@@ -125,6 +123,12 @@ def check(context: Context, app_label: str) -> Iterator[Finding]:
             located.relation.span,
             related=related,
         )
+
+
+def _declared(field: str, reference: str, parameter: str) -> str:
+    """How a message names the field and what it points at (``to=`` or ``through=``)."""
+    what = "the through model" if parameter == "through" else "a lazy reference to"
+    return f"The field {field} was declared with {what} {reference}"
 
 
 def _state_at(context: Context, located: LocatedRelation) -> AppState | None:
@@ -218,13 +222,8 @@ def _in_models(context: Context, app_label: str) -> Iterator[Finding]:
             if reason is None:
                 continue
             field = f"{app_label}.{class_name}.{field_name}"
-            reference = f"'{target_app}.{model_name}'"
-            if parameter == "through":
-                declared = f"The field {field} was declared with the through model {reference}"
-                checks = "models.E022, fields.E331"
-            else:
-                declared = f"The field {field} was declared with a lazy reference to {reference}"
-                checks = "fields.E307"
+            declared = _declared(field, f"'{target_app}.{model_name}'", parameter)
+            checks = "models.E022, fields.E331" if parameter == "through" else "fields.E307"
             yield Finding(
                 RULE.code,
                 f"{declared}, but {reason} ({checks}: every management command fails its "
