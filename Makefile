@@ -37,6 +37,7 @@ postgres-deps:
 	bash scripts/install-postgres.sh
 
 pytest: $(STAMP) clients-deps vscode-extension postgres-deps
+	$(BIN)/python -m compileall -q server/djmig  # .pyc files even where PYTHONDONTWRITEBYTECODE is set
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test: lint typecheck pytest

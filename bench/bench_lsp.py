@@ -1233,6 +1233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.cache == "warm":
                 age(copy)
             runner = Runner(python, root, settings_module(root), cache_dir=logs / "cache")
+            runner.compile_bytecode()  # as ``pip install`` does (``bench_check``'s docstring)
             engine = Runner(python, copy, runner.settings_module, cache_dir=logs / "engine")
             expected = expected_findings(engine, copy, plan)
             setup = Setup(runner, copy, plan, expected, logs, args.cache)

@@ -422,20 +422,15 @@ def deconstruct_field(
         return None
     scope = _scope(fstate.imports, local)
     kwargs = dict(value.kwargs)
-    args = list(value.args)
-    positional = (
-        ("to", "on_delete")
-        if name in _RELATIONS[:2]
-        else ("to",)
-        if name in _RELATIONS
-        else ("verbose_name",)
-    )
-    if len(args) > len(positional):
-        return None
-    for keyword, arg in zip(positional, args):
-        if keyword in kwargs:
+    args = value.args
+    if args:
+        positional = _POSITIONAL.get(name, ("verbose_name",))
+        if len(args) > len(positional):
             return None
-        kwargs[keyword] = arg
+        for keyword, arg in zip(positional, args):
+            if keyword in kwargs:
+                return None
+            kwargs[keyword] = arg
     related = setting = None
     if name in _RELATIONS:
         if "to" not in kwargs or any(
@@ -467,8 +462,8 @@ def deconstruct_field(
     result = _apply_init(name, out)
     if result is None:
         return None
-    for key, default in allowed.items():
-        if key in result and _is_default(result[key], default, key):
+    for key in [k for k in result if k in allowed]:
+        if _is_default(result[key], allowed[key], key):
             del result[key]
     _apply_deconstruct(name, result)
     if related is not None:
@@ -477,6 +472,9 @@ def deconstruct_field(
 
 
 _ALLOWED = {name: {**FIELD_POSSIBLES, **extra} for name, extra in _CLASS_KEYWORDS.items()}
+#: The keywords a field class's positional arguments stand for (``verbose_name`` else).
+_POSITIONAL = {"ForeignKey": ("to", "on_delete"), "OneToOneField": ("to", "on_delete"),
+               "ManyToManyField": ("to",)}  # fmt: skip
 _SCOPES: dict[tuple[int, str | None], tuple[Mapping[str, str] | None, Scope]] = {}
 
 
