@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 import os
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Union
 
@@ -762,3 +766,70 @@ async def test_a_failing_notification_handler_is_logged_with_its_traceback(
         )
     )
     assert actions  # still serving
+
+
+def test_serve_over_tcp_publishes_the_workspace_and_exits(tmp_path: Path) -> None:
+    """``djmig serve --tcp``: an editor connects to the port, initializes, and receives the
+    diagnostics of every file with findings (written to the socket at once); ``exit``
+    ends the server."""
+    root = make_project(tmp_path, SHOP)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [*SERVER, "--tcp", f"127.0.0.1:{port}"], env=ENV, stderr=subprocess.PIPE
+    )
+    try:
+        for _ in range(300):  # the server imports pygls before it listens
+            try:
+                connection = socket.create_connection(("127.0.0.1", port), timeout=15)
+                break
+            except ConnectionRefusedError:
+                assert server.poll() is None, server.stderr.read().decode()  # type: ignore[union-attr]
+                time.sleep(0.05)
+        else:
+            raise AssertionError("the server never listened")
+        stream = connection.makefile("rwb")
+
+        def send(message: dict[str, Any]) -> None:
+            body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+            stream.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            stream.flush()
+
+        def receive() -> dict[str, Any]:
+            length = None
+            while (line := stream.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode().partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            assert length is not None, "the connection closed"
+            message: dict[str, Any] = json.loads(stream.read(length))
+            return message
+
+        send({"id": 1, "method": "initialize",
+              "params": {"processId": None, "rootUri": uri(root), "capabilities": {}}})  # fmt: skip
+        while "id" not in (reply := receive()):
+            pass
+        assert reply["result"]["capabilities"]["codeActionProvider"]
+        send({"method": "initialized", "params": {}})
+        published: dict[str, list[str]] = {}
+        migrations = root / "shop" / "migrations"
+        expected = {
+            uri(migrations / "0003_sku.py"): ["DM101", "DM201"],
+            uri(migrations / "0003_price.py"): ["DM101"],
+        }
+        while published != expected:
+            message = receive()
+            if message.get("method") == types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS:
+                params = message["params"]
+                published[params["uri"]] = sorted(d["code"] for d in params["diagnostics"])
+        send({"id": 2, "method": "shutdown"})
+        while receive().get("id") != 2:
+            pass
+        send({"method": "exit"})
+        assert server.wait(timeout=15) == 0
+        connection.close()
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.wait()

@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import functools
 import hashlib
+import inspect
+import json
 import logging
 import sys
 import threading
@@ -80,6 +82,7 @@ class DjmigServer(LanguageServer):
         self.settings_by_root: dict[Path, dict[str, Any]] = {}
         self.workspaces: dict[Path, Workspace] = {}
         self.current: dict[str, list[Finding]] = {}  # published findings, non-empty only
+        self.sending: set[asyncio.Future[Any]] = set()  # writes to a TCP client under way
         self.uris_of_root: dict[Path, set[str]] = {}
         self.pull = False
         self.ready = asyncio.Event()
@@ -231,13 +234,32 @@ class DjmigServer(LanguageServer):
             if self.client_supports("workspace.diagnostics.refresh_support"):
                 self.workspace_diagnostic_refresh(None)
             return
-        for uri in changed:
-            self.publish(uri)
+        self.publish(*changed)
 
-    def publish(self, uri: str) -> None:
-        """``textDocument/publishDiagnostics`` of ``uri``, the message built as JSON
-        (``convert.to_diagnostic_json``): for a whole workspace, lsprotocol's objects and
-        cattrs took several times longer."""
+    def publish(self, *uris: str) -> None:
+        """``textDocument/publishDiagnostics`` of each of ``uris``, the messages built as
+        JSON (``convert.to_diagnostic_json``: for a whole workspace, lsprotocol's objects
+        and cattrs took several times longer) and written to the client at once."""
+        messages = [self._publication(uri) for uri in uris]
+        writer = self.protocol.writer
+        if len(messages) == 1 or writer is None:
+            for message in messages:
+                self.protocol._send_data(message)
+            return
+        chunks = []
+        for message in messages:
+            body = json.dumps(message).encode()
+            chunks += [b"Content-Length: %d\r\n\r\n" % len(body), body]
+        try:
+            written = writer.write(b"".join(chunks))
+            if inspect.isawaitable(written):  # a WebSocket writer
+                sending = asyncio.ensure_future(written)
+                self.sending.add(sending)
+                sending.add_done_callback(self.sending.discard)
+        except BrokenPipeError:
+            logger.warning("the client closed the connection: %d diagnostics not sent", len(uris))
+
+    def _publication(self, uri: str) -> dict[str, Any]:
         findings = self.current.get(uri, [])
         document = self.workspace.text_documents.get(uri)
         params: dict[str, Any] = {"uri": uri, "diagnostics": []}
@@ -249,9 +271,8 @@ class DjmigServer(LanguageServer):
         if document is not None and document.version is not None:
             params["version"] = document.version
         # A plain dict, not pygls' message object: cattrs would walk the whole payload again.
-        self.protocol._send_data(
-            {"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": params}
-        )
+        method = types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS
+        return {"jsonrpc": "2.0", "method": method, "params": params}
 
     def lines_of(self, path: Path) -> SourceLines:
         workspace = self.workspace_for(path)
