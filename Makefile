@@ -37,7 +37,9 @@ postgres-deps:
 	bash scripts/install-postgres.sh
 
 pytest: $(STAMP) clients-deps vscode-extension postgres-deps
-	$(BIN)/python -m compileall -q server/djmig  # .pyc files even where PYTHONDONTWRITEBYTECODE is set
+	# the bytecode a first run would write, even where PYTHONDONTWRITEBYTECODE is set
+	$(BIN)/python -m compileall -q server/djmig
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m djmig.lsp.code_cache
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test: lint typecheck pytest

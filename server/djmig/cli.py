@@ -204,7 +204,10 @@ def run_serve(args: argparse.Namespace) -> int:
     # pygls and lsprotocol build thousands of classes at import: collecting during that is
     # wasted (~15% of the start-up); what they create lives as long as the server.
     gc.disable()
-    from djmig.lsp.server import serve
+    from djmig.lsp.code_cache import reused
+
+    with reused():  # attrs' code for lsprotocol's classes, compiled by an earlier start
+        from djmig.lsp.server import serve
 
     gc.freeze()
     gc.enable()
