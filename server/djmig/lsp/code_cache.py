@@ -32,10 +32,6 @@ logger = logging.getLogger(__name__)
 _Key = tuple[str, str, str]
 
 
-def _header(attrs_version: str) -> tuple[str, str]:
-    return sys.version, attrs_version
-
-
 def locations() -> list[Path]:
     """Where the file is looked for, and written to the first of them that is writable."""
     name = f"attrs-code.{sys.implementation.cache_tag}.marshal"
@@ -62,10 +58,10 @@ def reused() -> Iterator[None]:
     try:
         import attr
         import attr._make as make
-    except ImportError:  # attrs would be a dependency of lsprotocol: nothing to do
+    except ImportError:  # no attrs: lsprotocol's import will say so
         yield
         return
-    header = _header(str(getattr(attr, "__version__", "")))
+    header = (sys.version, str(getattr(attr, "__version__", "")))
     places = locations()
     codes: dict[_Key, types.CodeType] = {}
     for path in places:
