@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import functools
 import hashlib
-import inspect
 import json
 import logging
 import sys
@@ -82,7 +81,6 @@ class DjmigServer(LanguageServer):
         self.settings_by_root: dict[Path, dict[str, Any]] = {}
         self.workspaces: dict[Path, Workspace] = {}
         self.current: dict[str, list[Finding]] = {}  # published findings, non-empty only
-        self.sending: set[asyncio.Future[Any]] = set()  # writes to a TCP client under way
         self.uris_of_root: dict[Path, set[str]] = {}
         self.pull = False
         self.ready = asyncio.Event()
@@ -250,12 +248,8 @@ class DjmigServer(LanguageServer):
         for message in messages:
             body = json.dumps(message).encode()
             chunks += [b"Content-Length: %d\r\n\r\n" % len(body), body]
-        try:
-            written = writer.write(b"".join(chunks))
-            if inspect.isawaitable(written):  # a WebSocket writer
-                sending = asyncio.ensure_future(written)
-                self.sending.add(sending)
-                sending.add_done_callback(self.sending.discard)
+        try:  # stdio's and TCP's writers write at once (pygls' WebSocket one is not used)
+            writer.write(b"".join(chunks))
         except BrokenPipeError:
             logger.warning("the client closed the connection: %d diagnostics not sent", len(uris))
 
