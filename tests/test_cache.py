@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
@@ -21,11 +22,13 @@ from typing import Any
 import pytest
 import pytest_lsp
 from djmig import analysis as analysis_module
+from djmig import forked
 from djmig.analysis import Analysis, Workspace, analyze_workspace
 from djmig.config import Config
 from djmig.index import worker
-from djmig.index.cache import FILE_NAME, encode_migration
-from djmig.index.migrations import MigrationFile
+from djmig.index.cache import FILE_NAME, decode_migration, encode_migration
+from djmig.index.discovery import discover
+from djmig.index.migrations import MigrationFile, parse_migration_file
 from djmig.keys import MigrationKey
 from djmig.snapshot import FILE_NAME as SNAPSHOT_NAME
 from helpers import age, make_project, migration
@@ -462,22 +465,55 @@ def test_a_bad_chunk_from_the_worker_leaves_it_and_the_later_ones_to_the_parent(
     assert any("bad chunk" in r.getMessage() for r in caplog.records)
 
 
-@pytest.mark.parametrize("python", ["/bin/false", "/nonexistent/python"])
+@pytest.mark.parametrize(
+    "failure",
+    ["forked child dies", "cannot fork, interpreter fails", "no fork, interpreter missing"],
+)
 def test_parse_worker_that_fails_leaves_the_files_to_the_parent(
-    bench_workspace: Path, monkeypatch, python: str, caplog
+    bench_workspace: Path, monkeypatch, failure: str, caplog
 ):
     expected = cold(bench_workspace)
     monkeypatch.setattr(worker, "MIN_FILES", 1)
     monkeypatch.setattr(worker, "available_cores", lambda: 2)
-    monkeypatch.setattr(sys, "executable", python)
+    if failure == "forked child dies":
+        monkeypatch.setattr(worker, "_parse_backwards", lambda *args: os._exit(3))
+    elif failure == "cannot fork, interpreter fails":
+        monkeypatch.setattr(forked, "fork_piped", lambda: None)
+        monkeypatch.setattr(sys, "executable", "/bin/false")
+    else:
+        monkeypatch.setenv("DJMIG_NO_FORK", "1")
+        monkeypatch.setattr(sys, "executable", "/nonexistent/python")
     with caplog.at_level(logging.INFO, logger="djmig"):
         analysis = analyze_workspace(bench_workspace, Config(cache=False))
     assert_same(analysis, expected)
     assert analysis.migrations == expected.migrations
     assert analysis.workspace is not None
     assert analysis.workspace.parse_counts.get("worker", 0) == 0  # all parsed here
-    if python == "/nonexistent/python":  # (a child that dies may be stopped before it is seen)
+    if failure == "no fork, interpreter missing":  # (a child that dies may be stopped unseen)
         assert any("cannot start a parse worker" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("no_fork", ["", "1"])
+def test_parse_worker_is_forked_where_fork_is_available(
+    bench_workspace: Path, monkeypatch, no_fork
+):
+    monkeypatch.setattr(worker, "MIN_FILES", 1)
+    monkeypatch.setattr(worker, "available_cores", lambda: 2)
+    monkeypatch.setenv("DJMIG_NO_FORK", no_fork)
+    files = [item for app in discover(bench_workspace, Config()).apps.values()
+             for item in app.migration_files().items()]  # fmt: skip
+    started = worker.start(files)
+    assert started is not None
+    try:
+        assert isinstance(started._proc, subprocess.Popen) == bool(no_fork)
+        started._reader.join(timeout=60)
+        assert started.lowest == 0
+        facts = started.stop()
+        key, path = files[0]
+        assert decode_migration(key, path, facts[0]) == parse_migration_file(key, path)
+        assert started._proc.poll() is not None
+    finally:
+        started.stop()
 
 
 def test_every_field_is_cached():

@@ -32,8 +32,18 @@ def available() -> bool:
     return hasattr(os, "fork") and available_cores() >= 2 and not os.environ.get("DJMIG_NO_FORK")
 
 
+#: Held while a child is forked and the write end of its pipe is open here, so that no
+#: other thread's child inherits that end (its reader would wait for that child too).
+_forking = threading.Lock()
+
+
 def _fork() -> int | None:
     """``os.fork()``; None when it fails (logged)."""
+    with _forking:
+        return _fork_now()
+
+
+def _fork_now() -> int | None:
     try:
         with warnings.catch_warnings():  # Python >= 3.12 warns about forking with threads
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -41,6 +51,27 @@ def _fork() -> int | None:
     except OSError as exc:
         logger.info("cannot fork (%s): running the job here", exc)
         return None
+
+
+def fork_piped() -> tuple[int, int] | None:
+    """Fork with a pipe from the child to this process: ``(pid, read end)`` here,
+    ``(0, write end)`` in the child (which must leave with ``os._exit``); None when either
+    fails (logged)."""
+    with _forking:
+        try:
+            read_end, write_end = os.pipe()
+        except OSError as exc:
+            logger.info("cannot open a pipe (%s): running the job here", exc)
+            return None
+        pid = _fork_now()
+        if pid == 0:
+            os.close(read_end)
+            return 0, write_end
+        os.close(write_end)
+        if pid is None:
+            os.close(read_end)
+            return None
+        return pid, read_end
 
 
 def background(job: Callable[[], object], what: str) -> threading.Thread | None:
@@ -74,30 +105,22 @@ def background(job: Callable[[], object], what: str) -> threading.Thread | None:
 def split(theirs: Callable[[], T], ours: Callable[[], U]) -> tuple[T, U]:
     """``(theirs(), ours())``, ``theirs`` computed in a forked child while ``ours`` runs
     here. ``theirs`` must not change this process's state: its effects stay in the child."""
-    try:
-        read_end, write_end = os.pipe()
-    except OSError as exc:
-        logger.info("cannot split the job (%s): running it here", exc)
+    forked = fork_piped()
+    if forked is None:
         return theirs(), ours()
-    pid = _fork()
-    if pid is None:
-        os.close(read_end)
-        os.close(write_end)
-        return theirs(), ours()
+    pid, end = forked
     if pid == 0:  # the child
         code = 1
         try:
-            os.close(read_end)
             logging.disable(logging.CRITICAL)
             data = pickle.dumps(theirs(), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as out:
+            with os.fdopen(end, "wb") as out:
                 out.write(data)
             code = 0
         finally:
             os._exit(code)
-    os.close(write_end)
     received: list[bytes] = []
-    reader = threading.Thread(target=_read, args=(read_end, received), daemon=True)
+    reader = threading.Thread(target=_read, args=(end, received), daemon=True)
     reader.start()
     try:
         mine = ours()
