@@ -231,21 +231,27 @@ class _Builder:
 
     def add_dependency(self, child: MigrationKey, parent: MigrationKey, origin: EdgeOrigin) -> None:
         """``MigrationGraph.add_dependency(skip_validation=True)``: dummies for unknown keys."""
-        parents, children = self.parents, self.children
+        parents, children, dummies = self.parents, self.children, self.dummies
         for key in (child, parent):
             if key not in parents:
                 parents[key], children[key] = set(), set()
-                self.dummies[key] = []
-            if key in self.dummies:
-                self.dummies[key].append(origin)
+                dummies[key] = [origin]
+            elif dummies and key in dummies:
+                dummies[key].append(origin)
         parents[child].add(parent)
         children[parent].add(child)
         edge = (parent, child)
-        if edge in self.origins:
-            self.origins[edge].append(origin)
-        else:
+        known = self.origins.get(edge)
+        if known is None:
             self.origins[edge] = [origin]
-        self.result.edges_by_migration.setdefault(origin.migration, set()).add(edge)
+        else:
+            known.append(origin)
+        by_migration = self.result.edges_by_migration
+        edges = by_migration.get(origin.migration)
+        if edges is None:
+            by_migration[origin.migration] = {edge}
+        else:
+            edges.add(edge)
 
     def check_key(
         self, key: MigrationKey, current_app: str, origin: EdgeOrigin
@@ -285,18 +291,15 @@ class _Builder:
 
     def build(self) -> MigrationGraph:
         result = self.result
+        parents, children = self.parents, self.children
         loaded: dict[MigrationKey, MigrationFile] = {}
         for key, migration in self.migrations.items():
             if migration.has_migration_class is False:
                 continue  # BadMigrationError: not a migration (reported by DM106)
             loaded[key] = migration
-            self.add_node(key)
+            parents[key], children[key] = set(), set()
             if migration.replaces and migration.replaces_complete:
                 result.replacements[key] = [d.key for d in migration.replaces if d.key]
-            for dependency in (*migration.dependencies, *migration.run_before):
-                target = self.resolve(dependency)
-                if target is not None and target.name in (FIRST, LATEST):
-                    result.first_latest_apps.add(target.app_label)
         # Internal (same app) dependencies first, so __first__ finds the right root.
         for key, migration in loaded.items():
             self.add_internal(key, migration)
@@ -308,12 +311,20 @@ class _Builder:
         return result
 
     def add_internal(self, key: MigrationKey, migration: MigrationFile) -> None:
-        """``MigrationLoader.add_internal_dependencies``."""
+        """``MigrationLoader.add_internal_dependencies``; notes the apps named with
+        ``__first__``/``__latest__`` (``update`` leaves them to a full build)."""
         if not migration.graph_complete or not migration.replaces_complete:
             self.result.mark_uncertain(key)
+        app = key.app_label
         for dependency in migration.dependencies:
-            parent = self.resolve(dependency)
-            if parent and parent.app_label == key.app_label and parent.name != FIRST:
+            parent = dependency.key or self.resolve(dependency)
+            if parent is None:
+                continue
+            if parent.name in (FIRST, LATEST):
+                self.result.first_latest_apps.add(parent.app_label)
+                if parent.name == FIRST:
+                    continue
+            if parent.app_label == app:
                 self.add_dependency(key, parent, EdgeOrigin(key, dependency, "dependencies"))
 
     def add_external(self, key: MigrationKey, migration: MigrationFile) -> None:
@@ -334,6 +345,8 @@ class _Builder:
             child = self.resolve(dependency)
             if child is None:
                 continue
+            if child.name in (FIRST, LATEST):
+                result.first_latest_apps.add(child.app_label)
             origin = EdgeOrigin(key, dependency, "run_before")
             resolved = self.check_key(child, key.app_label, origin)
             if resolved is not None:
