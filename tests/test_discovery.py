@@ -181,6 +181,116 @@ def test_app_config_class_in_installed_apps(tmp_path: Path) -> None:
     assert codes(analysis) == []
 
 
+STORE_CONFIG = (
+    "from django.apps import AppConfig\n\n\nclass StoreConfig(AppConfig):\n"
+    '    name = "shop"\n    label = "store"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("modules", "label"),
+    [
+        pytest.param(  # wagtail.search: its config subclasses one imported from another module
+            {
+                "shop/base.py": STORE_CONFIG,
+                "shop/apps.py": (
+                    "from .base import StoreConfig\n\n\nclass ShopConfig(StoreConfig):\n"
+                    '    default = True\n    label = "shop_main"\n'
+                ),
+            },
+            "shop_main",
+            id="subclass of an imported config, marked default",
+        ),
+        pytest.param(
+            {
+                "shop/base.py": STORE_CONFIG,
+                "shop/apps.py": (
+                    "from shop.base import StoreConfig as Base\n\n\n"
+                    "class ShopConfig(Base):\n    default = True\n"
+                ),
+            },
+            "store",
+            id="label inherited from an imported base",
+        ),
+        pytest.param(  # the imported class is a candidate too: two, neither the default
+            {
+                "shop/base.py": STORE_CONFIG,
+                "shop/apps.py": (
+                    "from django.apps import AppConfig\n\nfrom .base import StoreConfig\n\n\n"
+                    'class ShopConfig(AppConfig):\n    name = "shop"\n    label = "main"\n'
+                ),
+            },
+            "shop",
+            id="an imported config is a second candidate",
+        ),
+        pytest.param(
+            {
+                "shop/apps.py": (
+                    "from django.apps import AppConfig\n\n\nclass Base(AppConfig):\n"
+                    '    default = False\n    name = "shop"\n    label = "store"\n\n\n'
+                    "class ShopConfig(Base):\n    pass\n"
+                ),
+            },
+            "shop",
+            id="default = False inherited",
+        ),
+        pytest.param(
+            {
+                "shop/apps.py": (
+                    "from django.apps import AppConfig, apps\n"
+                    "from django.utils.translation import gettext_lazy as _\n\n"
+                    "from . import checks  # noqa: F401\n\n\n"
+                    'class ShopConfig(AppConfig):\n    name = "shop"\n    label = "store"\n'
+                    '    verbose_name = _("Shop")\n'
+                ),
+                "shop/checks.py": "",
+            },
+            "store",
+            id="imports that are no configs (wagtail)",
+        ),
+    ],
+)
+def test_app_config_classes_as_app_config_create_finds_them(
+    tmp_path: Path, modules: dict[str, str], label: str
+) -> None:
+    """``AppConfig.create`` looks at every class of the apps module, the imported ones
+    too, with their attributes inherited: the label djmig reads is the one Django uses."""
+    files = {
+        **app_migrations("shop", {"0001_initial": migration(ops=NOOP)}),
+        **modules,
+        **app_migrations("orders", {"0001_initial": migration([(label, "0001_initial")])}),
+    }
+    root = make_project(tmp_path, files, installed_apps=["shop", "orders"])
+    verdict = django_verdict(root)
+    assert verdict["error"] is None
+    assert sorted(verdict["migrated_apps"]) == sorted([label, "orders"])
+    analysis = analyze_workspace(root)
+    assert labels(analysis) == {label, "orders"}
+    assert analysis.project.closed
+    assert codes(analysis) == []
+
+
+def test_config_subclassing_an_unreadable_config_is_uncertain(
+    tmp_path: Path, no_virtual_env: None
+) -> None:
+    """Its base lives in a package djmig cannot read (no interpreter): the label is not
+    known for sure, so dependencies on apps it does not know are not reported."""
+    files = {
+        **app_migrations("shop", {"0001_initial": migration(ops=NOOP)}),
+        "shop/apps.py": (
+            "from modelsearch.apps import ModelSearchAppConfig\n\n\n"
+            "class ShopConfig(ModelSearchAppConfig):\n"
+            '    name = "shop"\n    label = "store"\n    default = True\n'
+        ),
+        **app_migrations("orders", {"0001_initial": migration([("store", "0001_initial")])}),
+        "pyproject.toml": NO_INTERPRETER,
+    }
+    analysis = analyze_workspace(make_project(tmp_path, files, installed_apps=["shop", "orders"]))
+    assert labels(analysis) == {"store", "orders"}
+    assert not analysis.project.closed
+    assert codes(analysis) == []
+
+
 def test_nested_app_label_is_the_last_component(tmp_path: Path) -> None:
     files = {
         **app_migrations("apps/shop", {"0001_initial": migration(ops=NOOP)}),
@@ -318,6 +428,39 @@ def test_without_interpreter_dependencies_on_django_apps_are_unknown(
     assert analysis.project.site_packages == []
     assert not analysis.project.closed
     assert codes(analysis) == []
+
+
+def test_workspace_config_of_an_installed_app(tmp_path: Path, no_virtual_env: None) -> None:
+    """The admin customised the documented way: ``MyAdminConfig(AdminConfig)`` in
+    INSTALLED_APPS is django.contrib.admin, label "admin", migrations in site-packages."""
+    files = {
+        "myadmin/__init__.py": "",
+        "myadmin/apps.py": (
+            "from django.contrib.admin.apps import AdminConfig\n\n\n"
+            "class MyAdminConfig(AdminConfig):\n"
+            '    default_site = "django.contrib.admin.sites.AdminSite"\n'
+        ),
+        **app_migrations(
+            "shop",
+            {
+                "0001_initial": migration([("admin", "0003_logentry_add_action_flag_choices")]),
+                "0002_second": migration([("shop", "0001_initial"), ("admin", "0099_nope")]),
+            },
+        ),
+    }
+    installed = [*DJANGO_APPS[:2], "myadmin.apps.MyAdminConfig", "shop"]
+    root = make_project(tmp_path, files, installed_apps=installed)
+    os.symlink(VENV, root / ".venv")
+    verdict = django_verdict(root)
+    assert verdict["error"]["type"] == "NodeNotFoundError"
+    assert "admin" in verdict["migrated_apps"]
+    analysis = analyze_workspace(root)
+    assert analysis.project.apps["admin"].origin == "site-packages"
+    assert analysis.project.closed
+    assert MigrationKey("admin", "0003_logentry_add_action_flag_choices") in analysis.graph
+    (finding,) = analysis.findings
+    assert finding.code == "DM102"
+    assert "admin.0099_nope" in finding.message
 
 
 def test_site_packages_inside_the_project_are_not_reported(

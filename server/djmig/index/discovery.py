@@ -9,6 +9,7 @@ last component of the app's name) and ``MigrationLoader.migrations_module``
 from __future__ import annotations
 
 import ast
+import dataclasses
 import fnmatch
 import functools
 import json
@@ -371,58 +372,236 @@ class _AppConfigFacts:
     certain: bool = True
 
 
-def _read_app_configs(apps_py: Path) -> dict[str, _AppConfigFacts] | None:
-    """AppConfig subclasses defined in ``apps_py``, by class name."""
-    try:
-        tree = ast.parse(read_source(apps_py))
-    except (SourceError, SyntaxError, ValueError):
+#: ``django.apps.AppConfig`` itself, as a module-level name or a base resolves to it.
+_APP_CONFIG = "AppConfig"
+#: What a name resolves to when its definition cannot be read.
+_UNKNOWN = "unknown"
+_ATTRIBUTES = ("name", "label", "default")
+_MAX_DEPTH = 8  # re-exports and bases followed from one module to another
+
+
+@dataclass
+class _Module:
+    """The module-level classes and ``from … import`` names of one module."""
+
+    dotted: str
+    is_package: bool
+    classes: dict[str, ast.ClassDef]
+    imported: dict[str, tuple[str, str]]  # local name -> (module, name)
+    others: set[str]  # names bound otherwise (assignments, functions, ``import x``)
+
+
+class _ConfigClasses:
+    """``AppConfig`` subclasses read statically, as ``AppConfig.create`` sees them: the
+    classes of a module found with ``inspect.getmembers`` (defined there or imported into
+    it), a class's bases and ``name``/``label``/``default`` followed through imports into
+    the modules of ``roots`` (the workspace and site-packages)."""
+
+    def __init__(self, roots: list[Path]) -> None:
+        self.roots = roots
+        self.modules: dict[str, _Module | None] = {}
+
+    def module(self, dotted: str, path: Path | None = None) -> _Module | None:
+        if dotted not in self.modules:
+            self.modules[dotted] = self._read(dotted, path or _find_module_file(dotted, self.roots))
+        return self.modules[dotted]
+
+    @staticmethod
+    def _read(dotted: str, path: Path | None) -> _Module | None:
+        if path is None:
+            return None
+        try:
+            tree = ast.parse(read_source(path))
+        except (SourceError, SyntaxError, ValueError):
+            return None
+        is_package = path.name == "__init__.py"
+        found = _Module(dotted, is_package, {}, {}, set())
+        for stmt in tree.body:
+            if isinstance(stmt, ast.ClassDef):
+                found.classes[stmt.name] = stmt
+            elif isinstance(stmt, ast.ImportFrom):
+                origin = _absolute(dotted, is_package, stmt.module, stmt.level)
+                for alias in stmt.names:
+                    if origin is not None and alias.name != "*":
+                        found.imported[alias.asname or alias.name] = (origin, alias.name)
+                    else:  # star imports, relative imports past the top: unknown names
+                        found.others.add("*")
+            else:  # anything else a statement binds (in a ``try``, an ``if``…) is unknown
+                found.others.update(_bound_names(stmt))
+        return found
+
+    def resolve(
+        self, module: _Module, name: str, depth: int = 0
+    ) -> tuple[_Module, ast.ClassDef] | str | None:
+        """What ``name`` is in ``module``: a class statement (with its module),
+        ``_APP_CONFIG``, ``_UNKNOWN``, or None (not a class: a function, a module…)."""
+        if depth > _MAX_DEPTH:
+            return _UNKNOWN
+        if name in module.classes:
+            return module, module.classes[name]
+        if name in module.imported:
+            origin, original = module.imported[name]
+            if original == _APP_CONFIG and origin in ("django.apps", "django.apps.config"):
+                return _APP_CONFIG
+            source = self.module(origin)
+            if source is None:
+                # ``from package import submodule`` is no class; an unreadable module's
+                # names are unknown unless they cannot be configs (see ``_maybe_config``).
+                if _find_module_file(f"{origin}.{original}", self.roots) is not None:
+                    return None
+                return _UNKNOWN
+            return self.resolve(source, original, depth + 1)
+        if name == _APP_CONFIG:  # not imported from django.apps: nobody names another so
+            return _APP_CONFIG
+        if name in module.others or "*" in module.others:
+            return _UNKNOWN
         return None
-    configs: dict[str, _AppConfigFacts] = {}
-    for stmt in tree.body:
-        if not isinstance(stmt, ast.ClassDef):
-            continue
-        bases = [
-            b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", None) for b in stmt.bases
-        ]
-        if not any(b == "AppConfig" or b in configs for b in bases):
-            continue
-        facts = _AppConfigFacts()
-        for item in stmt.body:
+
+    def base(
+        self, module: _Module, expr: ast.expr, depth: int
+    ) -> tuple[_Module, ast.ClassDef] | str | None:
+        """What a class's base is. One that cannot be read is taken for a possible config
+        only when it is named like one (``ModelSearchAppConfig``, ``admin.AdminConfig``):
+        a mixin from an unreadable module does not make a class a config."""
+        if isinstance(expr, ast.Name):
+            name, resolved = expr.id, self.resolve(module, expr.id, depth)
+        elif isinstance(expr, ast.Attribute):  # ``apps.AppConfig``, ``admin.apps.AdminConfig``
+            name, resolved = expr.attr, _APP_CONFIG if expr.attr == _APP_CONFIG else _UNKNOWN
+        else:
+            return None
+        if resolved == _UNKNOWN and not name.endswith("Config"):
+            return None
+        return resolved
+
+    def facts(
+        self, found: tuple[_Module, ast.ClassDef] | str | None, depth: int = 0
+    ) -> _AppConfigFacts | None:
+        """The config facts of a resolved class, attributes inherited; None when it is not
+        an ``AppConfig`` subclass (or is ``AppConfig`` itself), uncertain when that or an
+        attribute cannot be read."""
+        if not isinstance(found, tuple):
+            return _AppConfigFacts(certain=False) if found == _UNKNOWN else None
+        if depth > _MAX_DEPTH:
+            return _AppConfigFacts(certain=False)
+        module, statement = found
+        own = _AppConfigFacts()
+        unread: set[str] = set()
+        for item in statement.body:
             if isinstance(item, ast.Assign) and len(item.targets) == 1:
                 target = item.targets[0]
-                if isinstance(target, ast.Name) and target.id in ("name", "label", "default"):
+                if isinstance(target, ast.Name) and target.id in _ATTRIBUTES:
                     value = evaluate(item.value)
-                    if target.id == "default" and isinstance(value, bool):
-                        facts.default = value
-                    elif target.id != "default" and isinstance(value, str):
-                        setattr(facts, target.id, value)
+                    expected = bool if target.id == "default" else str
+                    if isinstance(value, expected):
+                        setattr(own, target.id, value)
+                        unread.discard(target.id)
                     else:
-                        facts.certain = False
-        configs[stmt.name] = facts
-    return configs
+                        unread.add(target.id)
+        subclass = False
+        for expr in statement.bases:  # the first base that has an attribute gives it
+            resolved = self.base(module, expr, depth)
+            if resolved == _APP_CONFIG:
+                subclass = True
+                continue
+            inherited = self.facts(resolved, depth + 1)
+            if inherited is None:
+                continue
+            subclass = True
+            own.certain = own.certain and inherited.certain
+            for attribute in _ATTRIBUTES:
+                if getattr(own, attribute) is None and attribute not in unread:
+                    setattr(own, attribute, getattr(inherited, attribute))
+        if not subclass:
+            return None
+        own.certain = own.certain and not unread
+        return own
+
+    def configs(self, dotted: str, path: Path) -> dict[str, _AppConfigFacts] | None:
+        """``inspect.getmembers(module)``'s ``AppConfig`` subclasses, by name; None when
+        the module cannot be read."""
+        module = self.module(dotted, path)
+        if module is None:
+            return None
+        found: dict[str, _AppConfigFacts] = {}
+        for name in (*module.classes, *module.imported):
+            if name not in module.classes and not _maybe_config(name, module.imported[name]):
+                continue
+            facts = self.facts(self.resolve(module, name))
+            if facts is not None:
+                found[name] = facts
+        return found
+
+
+def _maybe_config(name: str, imported: tuple[str, str]) -> bool:
+    """Whether an imported name may be an ``AppConfig`` subclass worth resolving: a class
+    name (CapWords) from an ``apps`` module or named like a config. Other imports
+    (``apps``, ``settings``, ``gettext_lazy``, signals, checks) are taken for what they are,
+    so that an apps module importing from an unreadable Django stays certain."""
+    origin, original = imported
+    return original[:1].isupper() and (
+        origin.rpartition(".")[2] == "apps" or original.endswith("Config")
+    )
+
+
+def _bound_names(stmt: ast.stmt) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).partition(".")[0])
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+    return names
+
+
+def _absolute(dotted: str, is_package: bool, module: str | None, level: int) -> str | None:
+    """The module a ``from`` import of ``dotted`` names (relative ones resolved)."""
+    if level == 0:
+        return module
+    parts = dotted.split(".")
+    keep = len(parts) - level + (1 if is_package else 0)
+    if keep <= 0:
+        return None
+    return ".".join([*parts[:keep], *([module] if module else [])])
 
 
 def _default_config(configs: dict[str, _AppConfigFacts]) -> _AppConfigFacts | None:
     """The config ``AppConfig.create`` picks for a module entry: the only candidate not
-    marked ``default = False``, else the only one marked ``default = True``."""
+    marked ``default = False``, else the only one marked ``default = True``; uncertain
+    when any candidate is."""
     candidates = [c for c in configs.values() if c.default is not False]
-    if len(candidates) == 1:
-        return candidates[0]
     explicit = [c for c in candidates if c.default is True]
-    if len(explicit) > 1:
-        return _AppConfigFacts(certain=False)  # Django raises ImproperlyConfigured
-    return explicit[0] if explicit else None
+    if len(candidates) == 1:
+        chosen = candidates[0]
+    elif len(explicit) > 1:
+        return _AppConfigFacts(certain=False)  # Django raises RuntimeError
+    elif explicit:
+        chosen = explicit[0]
+    else:
+        return None
+    if all(c.certain for c in configs.values()):
+        return chosen
+    return dataclasses.replace(chosen, certain=False)
 
 
-def _app_identity(entry: str, roots: list[Path]) -> tuple[str, str, Path | None, bool] | None:
+def _app_identity(
+    entry: str, roots: list[Path], lookup: list[Path] | None = None
+) -> tuple[str, str, Path | None, bool] | None:
     """(name, label, package dir, label certain) for an INSTALLED_APPS entry, like
-    ``AppConfig.create``; None when the entry cannot be found in ``roots``."""
+    ``AppConfig.create``; None when the entry cannot be found in ``roots``. Config classes'
+    bases are looked up in ``lookup`` too (a workspace app's config may subclass an
+    installed package's)."""
+    classes = _ConfigClasses([*roots, *(lookup or [])])
     package = _find_package_dir(entry, roots)
     if package is not None:
-        configs = _read_app_configs(package / "apps.py") if (package / "apps.py").is_file() else {}
+        apps_py = package / "apps.py"
+        configs = classes.configs(f"{entry}.apps", apps_py) if apps_py.is_file() else {}
         if configs is None:
             return entry, entry.rpartition(".")[2], package, False
-        facts = _default_config(configs) or _AppConfigFacts(name=entry)
+        facts = _default_config(configs) or _AppConfigFacts(
+            name=entry, certain=all(c.certain for c in configs.values())
+        )
         name = facts.name or entry
         return (
             name,
@@ -433,8 +612,7 @@ def _app_identity(entry: str, roots: list[Path]) -> tuple[str, str, Path | None,
     module, _, class_name = entry.rpartition(".")
     module_file = _find_module_file(module, roots) if module else None
     if module_file is not None:
-        configs = _read_app_configs(module_file) or {}
-        chosen = configs.get(class_name)
+        chosen = (classes.configs(module, module_file) or {}).get(class_name)
         if chosen is None or chosen.name is None:
             return None
         label = chosen.label or chosen.name.rpartition(".")[2]
@@ -450,7 +628,7 @@ def _resolve_installed_apps(project: Project, installed: list[str]) -> None:
         migration_modules = {}
         project.notices.append(Notice(settings.path, "MIGRATION_MODULES cannot be read statically"))
     for entry in installed:
-        identity = _app_identity(entry, project.source_roots)
+        identity = _app_identity(entry, project.source_roots, project.site_packages)
         origin = WORKSPACE
         roots = project.source_roots
         if identity is None and project.site_packages:
@@ -464,6 +642,10 @@ def _resolve_installed_apps(project: Project, installed: list[str]) -> None:
                 project.apps.setdefault(label, App(label, entry, EXTERNAL))
             continue
         name, label, package_dir, certain = identity
+        if origin == WORKSPACE and package_dir is None and project.site_packages:
+            installed_dir = _find_package_dir(name, project.site_packages)
+            if installed_dir is not None:  # a workspace config of an installed app
+                origin, roots, package_dir = SITE_PACKAGES, project.site_packages, installed_dir
         closed = closed and certain
         app = App(label=label, name=name, origin=origin, package_dir=package_dir)
         project.apps[label] = app
@@ -509,7 +691,7 @@ def _discover_workspace_apps(project: Project) -> None:
         name = _module_name(package, project.source_roots)
         if name is None:
             continue
-        identity = _app_identity(name, project.source_roots)
+        identity = _app_identity(name, project.source_roots, project.site_packages)
         label = identity[1] if identity else name.rpartition(".")[2]
         if label in project.apps:
             project.notices.append(
