@@ -33,6 +33,8 @@ class User(AbstractUser):
 """
 
 SHOP = """\
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -55,6 +57,11 @@ class Category(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Coupon(models.Model):
+    code = models.CharField(max_length=12, primary_key=True)
+    percent = models.PositiveSmallIntegerField(default=10)
 
 
 class Product(models.Model):
@@ -266,6 +273,19 @@ EDITS = {
         "",
     ),
     "not_null_field": ("shop/models.py", LABEL, LABEL + "    rank = models.IntegerField()\n"),
+    "model_with_a_uuid_primary_key": (
+        "shop/models.py",
+        "class Tag(models.Model):\n",
+        "class Voucher(models.Model):\n"
+        "    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)\n"
+        "    value = models.IntegerField(default=0)\n\n\n"
+        "class Tag(models.Model):\n",
+    ),
+    "primary_key_changed": (
+        "shop/models.py",
+        "    code = models.CharField(max_length=12, primary_key=True)\n",
+        "    code = models.CharField(max_length=16, primary_key=True)\n",
+    ),
     "abstract_base_field": (
         "blog/models/base.py",
         UPDATED,
@@ -331,6 +351,66 @@ def test_edit_agrees_with_makemigrations_and_fix_migrates(project: Path, edit: s
     assert after.status == 0, after.output
     assert after.migrate_error is None
     assert dm401(project) == []
+
+
+BEAT_MODELS = """\
+from django.db import models
+
+
+class Tasks(models.Model):
+    ident = models.SmallIntegerField(default=1, primary_key=True, unique=True)
+    event = models.CharField(max_length=24)
+    latitude = models.IntegerField()
+
+    class Meta:
+        unique_together = ("event", "latitude")
+"""
+
+BEAT_MIGRATION = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = []
+    operations = [
+        migrations.CreateModel(
+            name="Tasks",
+            fields=[
+                (
+                    "ident",
+                    models.SmallIntegerField(default=1, primary_key=True{serialize}, unique=True),
+                ),
+                ("event", models.CharField(max_length=24)),
+                ("latitude", models.IntegerField()),
+            ],
+        ),
+        migrations.AlterUniqueTogether(
+            name="tasks",
+            unique_together=set([("event", "latitude")]),
+        ),
+    ]
+"""
+
+
+@pytest.mark.parametrize("serialize", [", serialize=False", ""], ids=["in sync", "pk serialized"])
+def test_hand_written_migration_of_an_older_django(tmp_path: Path, serialize: str) -> None:
+    """django-celery-beat's migrations, written by hand for Django 1.9: ``set([...])`` for
+    ``unique_together`` is the same constraint; a primary key the migration leaves
+    serialized is an ``AlterField`` for makemigrations (``Options.setup_pk``)."""
+    root = make_project(
+        tmp_path,
+        {
+            "beat/models.py": BEAT_MODELS,
+            "beat/migrations/__init__.py": "",
+            "beat/migrations/0001_initial.py": BEAT_MIGRATION.format(serialize=serialize),
+        },
+        installed_apps=["beat"],
+    )
+    verdict = makemigrations_check(root)
+    findings = dm401(root)
+    assert_agrees(verdict, findings)
+    assert verdict.changes == (serialize == "")
 
 
 TRICKY_MODELS = """\

@@ -22,6 +22,7 @@ addition, as ``NonInteractiveMigrationQuestioner`` answers.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import decimal
 import graphlib
@@ -640,7 +641,11 @@ class _Side:
             if self.local is None:  # a migrated field: its state is cached, so is this
                 self._fields[name] = _migrated_field(fstate, self.relations)
             else:
-                self._fields[name] = deconstruct_field(fstate, self.relations, self.local)
+                decon = deconstruct_field(fstate, self.relations, self.local)
+                if decon is not None and decon.kwargs.get("primary_key") is True:
+                    # ``Options.setup_pk`` marks the model's primary key unserialized.
+                    decon = dataclasses.replace(decon, kwargs={**decon.kwargs, "serialize": False})
+                self._fields[name] = decon
         return self._fields[name]
 
     def option(self, name: str, default: Any = None) -> Any:
@@ -1473,6 +1478,8 @@ def _add_object(side: _Side, what: str, item: Deconstructed) -> Change:
 
 def _normalize_together(value: Any) -> set[tuple[Any, ...]] | None:
     """``normalize_together`` as a set; None when it cannot be read."""
+    if is_unknown(value):
+        return None
     if not value:
         return set()
     if isinstance(value, (set, list, tuple)):

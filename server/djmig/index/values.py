@@ -189,7 +189,31 @@ def _call(node: Any, names: dict[str, Any] | None, hook: Hook | None) -> Any:
             has_star = True
         else:
             kwargs[keyword.arg] = evaluate(keyword.value, names, hook)
+    if func in _CONSTRUCTORS and not has_star and not kwargs and len(args) <= 1:
+        built = _construct(func, args)
+        if built is not UNKNOWN:
+            return built
     return CallValue(func, tuple(args), kwargs, has_star)
+
+
+#: Builtin constructors applied to literals, as older migrations write options
+#: (``unique_together=set([("a", "b")])``): the value they build. A frozenset is a set
+#: here (they compare equal).
+_CONSTRUCTORS = {"set": set, "frozenset": set, "tuple": tuple, "list": list}
+
+
+def _construct(func: str, args: list[Any]) -> Any:
+    if not args:
+        return _CONSTRUCTORS[func]()
+    (items,) = args
+    if not isinstance(items, (list, tuple, set)) or contains_unknown(items):
+        return UNKNOWN
+    if isinstance(items, set) and func in ("tuple", "list"):
+        return UNKNOWN  # the order is the set's iteration order
+    try:
+        return _CONSTRUCTORS[func](items)
+    except TypeError:  # unhashable members of a set
+        return UNKNOWN
 
 
 _EVALUATORS: dict[type, Callable[[Any, dict[str, Any] | None, Hook | None], Any]] = {
