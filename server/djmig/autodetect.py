@@ -733,7 +733,15 @@ def detect_changes(
             plan.add(None, "AlterUniqueTogether", key, fold=("delete", key))
         related = sorted(n for n in side.state.fields if _relation(side, n))
         for name in related:
-            plan.add(None, "RemoveField", key, name, fold=("delete", key))
+            target = _target(side, name, app_label)
+            plan.add(
+                _remove_field(side, name),
+                "RemoveField",
+                key,
+                name,
+                refs={t for t in [target] if t},
+                fold=("delete", key),
+            )
         deps: list[Dep] = [("RemoveField", key, n) for n in related]
         for other_key, other in sides_old.items():
             for fname in other.state.fields:
@@ -764,7 +772,7 @@ def detect_changes(
             if target:
                 deps.append(("CreateModel", target, None))
             plan.add(
-                None,
+                _add_field(side, name),
                 "AddField",
                 key,
                 name,
@@ -954,8 +962,20 @@ class _Entry:
         return self.kind == kind and self.model == model and self.field == name
 
     def references(self, model: str) -> bool:
-        """``Operation.references_model``: on ``model`` or relating to it."""
-        return self.model == model or model in self.refs
+        """``Operation.references_model``: on ``model`` or relating to it (a deleted
+        model may relate to any: ``DeleteModel`` references every model)."""
+        return self.kind == "DeleteModel" or self.model == model or model in self.refs
+
+    def reduces_through(self, other: _Entry) -> bool:
+        """``self.reduce(other) is True`` for a field operation ``other``: a model
+        operation that ``other`` does not reference, a field operation on another field
+        of a model ``other`` does not relate to."""
+        if self.field is None:
+            return not other.references(self.model)
+        return (self.model, self.field) != (
+            other.model,
+            other.field,
+        ) and self.model not in other.refs
 
 
 class _Plan:
@@ -1004,25 +1024,42 @@ class _Plan:
             return list(entries)
 
     def arrange(self) -> list[Change]:
+        """``MigrationOptimizer`` on the folds: a created model's field into its
+        ``CreateModel`` by a right reduction (the ``CreateModel`` moves past what is in
+        between, none of which references the model) or else a left one (all in between
+        reduce through the field); a deleted model's relation field into its
+        ``DeleteModel`` by a right reduction only (a model operation never reduces through
+        a ``DeleteModel``). A field that folds neither way stays an operation of its own."""
         entries = self.sorted()
         for index in range(len(entries)):
             entry = entries[index]
-            if entry.fold is None or entry.fold[0] != "create":
+            if entry.fold is None or entry.fold[0] not in ("create", "delete"):
                 continue
-            model = entry.fold[1]
+            kind, model = entry.fold
+            target = "CreateModel" if kind == "create" else "DeleteModel"
             at = next(
-                (i for i, e in enumerate(entries) if e.kind == "CreateModel" and e.model == model),
+                (i for i, e in enumerate(entries) if e.kind == target and e.model == model),
                 None,
             )
-            if at is None or at > index:
+            if at is None or (at > index if kind == "create" else at < index):
+                continue
+            if kind == "delete":
+                between = [e for e in entries[index + 1 : at] if e.kind != "folded"]
+                if entry.change is None or not any(e.references(model) for e in between):
+                    entries[index] = _folded(entry)
+                else:
+                    entry.fold = None  # RemoveField, then DeleteModel
                 continue
             create = entries[at]
-            create.refs |= entry.refs
-            between = entries[at + 1 : index]
-            if all(not e.references(model) for e in between if e.kind != "folded"):
-                entries[at : index + 1] = [*between, create, _folded(entry)]
-            else:
+            between = [e for e in entries[at + 1 : index] if e.kind != "folded"]
+            if all(not e.references(model) for e in between):
+                create.refs |= entry.refs
+                entries[at : index + 1] = [*entries[at + 1 : index], create, _folded(entry)]
+            elif entry.change is None or all(e.reduces_through(entry) for e in between):
+                create.refs |= entry.refs
                 entries[index] = _folded(entry)
+            else:
+                entry.fold = None  # CreateModel, ..., AddField
         return _merge_together([e.change for e in entries if e.change and e.fold is None])
 
 
