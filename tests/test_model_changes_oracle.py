@@ -67,8 +67,10 @@ NEW_FIELDS = [
 #: Rewrites of a field's source: changes, and spellings that are no change.
 ALTERATIONS = [
     lambda s: s.replace("max_length=", "max_length=1"),
-    lambda s: s.replace(")", ', help_text="help")', 1) if s.endswith(")") else s,
-    lambda s: s.replace(")", ", db_index=True)") if "(" in s else s,
+    lambda s: (
+        s.replace(")", ', help_text="help")', 1) if s.endswith(")") and "help_text" not in s else s
+    ),
+    lambda s: s.replace(")", ", db_index=True)") if "(" in s and "db_index" not in s else s,
     lambda s: (
         s.replace(")", ", null=False, blank=False)") if "null" not in s and "blank" not in s else s
     ),

@@ -324,3 +324,69 @@ def test_dm203_names_the_column_and_the_table_and_points_at_the_model(run: Run) 
     (related,) = finding.related
     assert related.path.name == "0001_initial.py"
     assert related.message == "Product is created here"
+
+
+CIRCLE_A = """\
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=50)
+    favourite = models.ForeignKey("circle_b.Book", on_delete=models.CASCADE, related_name="+")
+"""
+CIRCLE_B = """\
+from django.db import models
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=50)
+    author = models.ForeignKey("circle_a.Author", on_delete=models.CASCADE)
+"""
+
+
+def test_initial_migration_split_by_makemigrations_adds_to_no_existing_table(
+    tmp_path: Path,
+) -> None:
+    """Foreign keys in a circle between two apps: ``makemigrations`` writes one app's
+    initial migration in two, the second adding the NOT NULL foreign key to the table the
+    first created (``initial = True`` on both; Django 1.7 wrote the second without it, as
+    ``0002_auto_<timestamp>``). No database has that table without its second half: not
+    DM203. A foreign key added the same way by a later migration is."""
+    from models_oracle import makemigrations
+
+    root = make_project(
+        tmp_path,
+        {
+            "circle_a/models.py": CIRCLE_A,
+            "circle_a/migrations/__init__.py": "",
+            "circle_b/models.py": CIRCLE_B,
+            "circle_b/migrations/__init__.py": "",
+        },
+        installed_apps=["circle_a", "circle_b"],
+    )
+    makemigrations(root)
+    (second,) = [p for p in root.glob("circle_*/migrations/0002_*.py")]
+    text = second.read_text(encoding="utf-8")
+    assert "initial = True" in text and "migrations.AddField(" in text
+    assert codes(analyze_workspace(root)) == []
+    # As Django 1.7 wrote it: no ``initial``, named by the time it was made.
+    assert not any(second.stem in p.read_text() for p in root.glob("*/migrations/0*.py"))
+    second.unlink()
+    second = second.with_name("0002_auto_20140827_1705.py")
+    second.write_text(text.replace("    initial = True\n", ""), encoding="utf-8")
+    assert codes(analyze_workspace(root)) == []
+    app = second.parent.parent.name
+    model = "author" if app == "circle_a" else "book"
+    (second.parent / "0003_later.py").write_text(
+        migration(
+            [(app, second.stem)],
+            ops=f'migrations.AddField(model_name="{model}", name="editor", field='
+            'models.ForeignKey("auth.User", on_delete=models.CASCADE))',
+        ),
+        encoding="utf-8",
+    )
+    assert codes(analyze_workspace(root)) == ["DM203"]
+
+
+def codes(analysis: Analysis) -> list[str]:
+    return sorted(f.code for f in analysis.findings if f.code in CODES)

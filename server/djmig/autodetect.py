@@ -962,20 +962,29 @@ class _Entry:
         return self.kind == kind and self.model == model and self.field == name
 
     def references(self, model: str) -> bool:
-        """``Operation.references_model``: on ``model`` or relating to it (a deleted
-        model may relate to any: ``DeleteModel`` references every model)."""
-        return self.kind == "DeleteModel" or self.model == model or model in self.refs
+        """``Operation.references_model``: on ``model`` or relating to it. A deleted
+        model may relate to any, and index and constraint operations keep
+        ``Operation``'s "if in doubt, True": those reference every model."""
+        return self.kind in _REFERENCE_ALL or self.model == model or model in self.refs
 
     def reduces_through(self, other: _Entry) -> bool:
         """``self.reduce(other) is True`` for a field operation ``other``: a model
         operation that ``other`` does not reference, a field operation on another field
-        of a model ``other`` does not relate to."""
+        of a model ``other`` does not relate to; never an index or constraint operation
+        (``Operation.reduce``)."""
+        if self.kind in _INDEX_KINDS:
+            return False
         if self.field is None:
             return not other.references(self.model)
         return (self.model, self.field) != (
             other.model,
             other.field,
         ) and self.model not in other.refs
+
+
+#: ``IndexOperation``s (what ``_Plan`` files constraints under too).
+_INDEX_KINDS = frozenset({"AddIndex", "RemoveIndex", "RenameIndex"})
+_REFERENCE_ALL = _INDEX_KINDS | {"DeleteModel"}
 
 
 class _Plan:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -738,11 +739,48 @@ class StateEngine:
             return None
         if model.created_in is None or model.created_in == key:
             return None
+        if self._split_initial(key, model.created_in):
+            return None
         if model.managed is not True or model.proxy is not False or model.abstract is not False:
             return None
         if self.swapped(model) is not False:
             return None
         return model
+
+    def _split_initial(self, key: MigrationKey, created_in: MigrationKey) -> bool:
+        """Whether ``key`` is the second half of the initial migration that created the
+        table (``created_in``), as ``makemigrations`` splits one whose foreign keys wait for
+        another app's models: no database has the table without it, so the table has no
+        rows of before. Marked ``initial = True`` (Django 1.9 and later), or, as Django 1.7
+        and 1.8 wrote them, ``00NN_auto_<timestamp>`` right after an initial migration,
+        only adding relation fields (and ``*_together``) to that migration's models. (A
+        foreign key added later, ``makemigrations`` asks a default for: one without is
+        written by hand, and reported.)"""
+        migration, first = self.migrations.get(key), self.migrations.get(created_in)
+        if migration is None or first is None or key.app_label != created_in.app_label:
+            return False
+        if migration.initial is True:
+            return True
+        if migration.initial is False:
+            return False
+        own = [d.key for d in migration.dependencies if d.key and d.key.app_label == key.app_label]
+        if own != [created_in] or not _is_initial(first) or not _AUTO_NAME.fullmatch(key.name):
+            return False
+        created = {
+            name.lower()
+            for op in first.operations
+            if op.kind == "CreateModel" and isinstance(name := op.argument(0, "name"), str)
+        }
+        for op in migration.operations:
+            if op.kind in ("AlterUniqueTogether", "AlterIndexTogether"):
+                model = op.argument(0, "name")
+            elif op.kind == "AddField" and _is_relation(op.argument(2, "field")):
+                model = op.argument(0, "model_name")
+            else:
+                return False
+            if not isinstance(model, str) or model.lower() not in created:
+                return False
+        return True
 
     # -- cache --------------------------------------------------------------------------
 
@@ -991,3 +1029,21 @@ def _reachable(direct: Mapping[str, set[str]]) -> dict[str, set[str]]:
                     mine.update(members[other])
                     mine.update(reach[other])
     return {node: reach[component[node]] for node in component}
+
+
+_RELATIONS = ("ForeignKey", "OneToOneField", "ManyToManyField")
+#: ``makemigrations``' name for a migration it cannot name after its operations.
+_AUTO_NAME = re.compile(r"\d{4}_auto_\d{8}_\d{4}")
+
+
+def _is_initial(migration: MigrationFile) -> bool:
+    """``Migration.initial``, else Django's reading of it (``detect_soft_applied``): no
+    dependency on a migration of its own app."""
+    if migration.initial is not None:
+        return migration.initial is True
+    app = migration.key.app_label
+    return not any(d.key and d.key.app_label == app for d in migration.dependencies)
+
+
+def _is_relation(value: Any) -> bool:
+    return isinstance(value, CallValue) and value.func.rpartition(".")[2] in _RELATIONS
