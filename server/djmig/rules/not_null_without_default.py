@@ -7,7 +7,10 @@ rows no value, on a model created by an earlier migration: no `default` (or
 with `''`), not `auto_now`/`auto_now_add` (Django fills those with the current time), not a
 `ManyToManyField` or another field without a column, not an auto field or primary key.
 The model must be managed, concrete (not proxy) and not swapped; a model created in the
-same migration has no rows yet. Custom and third-party field classes, and models that an
+same migration has no rows yet, nor one created by the initial migration this one completes
+(`makemigrations` splits an initial migration whose foreign keys wait for another app's
+models: the second part is marked `initial = True`, or, written by Django 1.7 and 1.8, is
+`00NN_auto_<timestamp>` adding only relation fields to the models of the initial one). Custom and third-party field classes, and models that an
 operation djmig cannot read has touched, are not reported.
 
 ## Why is this bad?
