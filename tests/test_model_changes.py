@@ -281,6 +281,13 @@ EDITS = {
         "    value = models.IntegerField(default=0)\n\n\n"
         "class Tag(models.Model):\n",
     ),
+    "new_model_and_an_index_of_another": (
+        "shop/models.py",
+        "class Tag(models.Model):\n",
+        "class Review(models.Model):\n"
+        "    product = models.ForeignKey(Product, on_delete=models.CASCADE)\n\n\n"
+        "class Tag(models.Model):\n",
+    ),
     "primary_key_changed": (
         "shop/models.py",
         "    code = models.CharField(max_length=12, primary_key=True)\n",
@@ -313,6 +320,14 @@ EDITS = {
 
 #: edit → more replacements of the same kind
 ALSO = {
+    "new_model_and_an_index_of_another": [
+        (
+            "shop/models.py",
+            '        verbose_name_plural = "categories"\n',
+            '        verbose_name_plural = "categories"\n'
+            '        indexes = [models.Index(fields=["slug"], name="category_slug_idx")]\n',
+        ),
+    ],
     "relation_to_a_new_model_of_another_app": [
         (
             "shop/models.py",

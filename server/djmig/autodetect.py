@@ -772,7 +772,7 @@ def detect_changes(
             if target:
                 deps.append(("CreateModel", target, None))
             plan.add(
-                _add_field(side, name),
+                _add_field(side, name, created=True),
                 "AddField",
                 key,
                 name,
@@ -1576,7 +1576,9 @@ def _remove_field(side: _Side, name: str) -> Change:
     )
 
 
-def _add_field(side: _Side, name: str) -> Change | None:
+def _add_field(side: _Side, name: str, created: bool = False) -> Change | None:
+    """``AddField`` of ``name``; ``created``: a relation field of a model created in the
+    same migration, for which ``makemigrations`` asks no default (the table is new)."""
     decon = side.field(name)
     model = side.state.name.lower()
     source, imports = _field_source(side, name)
@@ -1585,7 +1587,7 @@ def _add_field(side: _Side, name: str) -> Change | None:
             f"migrations.AddField(\n    model_name={model!r},\n    name={name!r},\n"
             f"    field={source},\n)"
         )
-    not_null = decon is not None and _needs_default(decon)
+    not_null = not created and decon is not None and _needs_default(decon)
     return Change("AddField", model, f"Add field {name} to {model}", f"{model}_{name.lower()}",
                   (side.state.name, name), source, imports,
                   _dependencies(decon, side.state.app_label), not_null,

@@ -10,8 +10,9 @@ The model must be managed, concrete (not proxy) and not swapped; a model created
 same migration has no rows yet, nor one created by the initial migration this one completes
 (`makemigrations` splits an initial migration whose foreign keys wait for another app's
 models: the second part is marked `initial = True`, or, written by Django 1.7 and 1.8, is
-`00NN_auto_<timestamp>` adding only relation fields to the models of the initial one). Custom and third-party field classes, and models that an
-operation djmig cannot read has touched, are not reported.
+`00NN_auto_<timestamp>` adding only relation fields to the models of the initial one).
+Custom and third-party field classes, and models that an operation djmig cannot read has
+touched, are not reported.
 
 ## Why is this bad?
 `migrate` fails as soon as the table has a row: the schema editor adds the column without a
