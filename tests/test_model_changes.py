@@ -651,3 +651,23 @@ def test_created_deleted_and_unmanaged_models_give_the_file_makemigrations_write
     assert created.read_text().split("\n", 1)[1] == expected.read_text().split("\n", 1)[1]
     after = makemigrations_check(root, migrate=True)
     assert (after.status, after.migrate_error) == (0, None), after.output
+
+
+def test_a_projects_own_makemigrations_command_turns_dm401_off(project: Path) -> None:
+    """pretix's ``makemigrations`` ignores some field attributes: what a project's own
+    command writes cannot be known, so DM401 says nothing (and a note says why)."""
+    path = project / "shop/models.py"
+    write_models(project, "shop/models.py", path.read_text().replace(SLUG, SLUG + LABEL + "\n"))
+    assert dm401(project)
+    command = project / "shop/management/commands/makemigrations.py"
+    command.parent.mkdir(parents=True)
+    command.write_text(
+        "from django.core.management.commands.makemigrations import Command as Base\n\n\n"
+        "class Command(Base):\n    pass\n",
+        encoding="utf-8",
+    )
+    workspace = Workspace(project)
+    workspace.load()
+    analysis = workspace.analyze()
+    assert [f for f in analysis.findings if f.code == "DM401"] == []
+    assert any(n.path == command and "DM401" in n.message for n in analysis.notices)

@@ -102,6 +102,22 @@ class Migration(migrations.Migration):
     ]
 """  # noqa: E501
 
+EMPTIED_FIRST = """\
+from django.db import migrations, models
+
+
+def forget_products(apps, schema_editor):
+    apps.get_model("{app}", "Product").objects.all().delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("{app}", "0001_initial")]
+    operations = [
+        migrations.RunPython(forget_products, migrations.RunPython.noop),
+        migrations.AddField(model_name="product", name="sku", field=models.CharField(max_length=32)),
+    ]
+"""  # noqa: E501
+
 NOT_NULL = {"sqlite": "NOT NULL constraint failed", "postgresql": "contains null values"}
 NOT_NULL_INSERT = {"sqlite": "NOT NULL constraint failed", "postgresql": "violates not-null"}
 NO_COLUMN = {"sqlite": "no such column", "postgresql": "does not exist"}
@@ -150,6 +166,8 @@ CASES = [
     Case("add_foreign_key", {"0002_product_sku": after(add_sku(
         'models.ForeignKey(on_delete=models.CASCADE, to="{app}.category")'))},
          migrate=NOT_NULL, findings={"DM203": ("0002_product_sku", ADD_FIELD)}),
+    # a data migration empties the table first (pretix's cached tickets): migrate works
+    Case("add_after_emptying", {"0002_product_sku": EMPTIED_FIRST}, probe_sql=[]),
     Case("add_default_none",
          {"0002_product_sku": after(add_sku("models.CharField(default=None, max_length=32)"))},
          migrate=NOT_NULL, findings={"DM203": ("0002_product_sku", ADD_FIELD)}),

@@ -122,6 +122,8 @@ class Project:
     excluded: list[str] = field(default_factory=list)
     #: Workspace packages with migrations that ``INSTALLED_APPS`` (statically known) lacks.
     uninstalled: list[App] = field(default_factory=list)
+    #: A workspace app's ``makemigrations`` command, which replaces Django's.
+    makemigrations_command: Path | None = None
 
     def is_excluded(self, path: Path) -> bool:
         if not self.excluded:
@@ -178,7 +180,28 @@ def discover(root: Path, config: Config, overlays: Mapping[Path, str] | None = N
         _resolve_installed_apps(project, installed)
         if isinstance(settings.get("MIGRATION_MODULES"), dict):
             project.uninstalled = _find_uninstalled_apps(project)
+    _find_makemigrations_command(project)
     return project
+
+
+def _find_makemigrations_command(project: Project) -> None:
+    """A workspace app that defines ``management/commands/makemigrations.py`` replaces
+    Django's command (pretix's ignores some field attributes): what it writes is its own.
+    Third-party ones (django-linear-migrations) extend Django's and are not looked at."""
+    for app in project.apps.values():
+        if app.origin != WORKSPACE or app.package_dir is None:
+            continue
+        command = app.package_dir / "management" / "commands" / "makemigrations.py"
+        if command.is_file():
+            project.makemigrations_command = command
+            project.notices.append(
+                Notice(
+                    command,
+                    "makemigrations is this project's own command: DM401 (models without a "
+                    "migration) is not reported, as what it writes cannot be known",
+                )
+            )
+            return
 
 
 # -- settings -----------------------------------------------------------------------------

@@ -23,7 +23,9 @@ whose graph has a problem (conflicting leaves, missing or circular dependencies)
 whose models relate to an app that is not installed (`fields.E307` stops `makemigrations`
 at its checks), and apps whose models modules cannot be parsed (deleted models are
 reported only when every models module was read, and none imports another module of the
-app that could define models).
+app that could define models). Not reported at all when a workspace app defines its own
+`makemigrations` command (`management/commands/makemigrations.py`): what that writes is
+its own (a note says so); third-party ones, which extend Django's, are not looked at.
 
 ## Why is this bad?
 The database schema follows the migrations, not the models: until a migration is written,
@@ -254,7 +256,7 @@ def _location(facts: ModelsFacts, change: Change, fallback: Path) -> tuple[Path,
 
 def check(context: Context, app_label: str) -> Iterator[Finding]:
     app = context.project.apps.get(app_label)
-    if app is None or not app.migrated:
+    if app is None or not app.migrated or context.project.makemigrations_command is not None:
         return
     facts = read_app_models(context, app_label)
     if facts is None:

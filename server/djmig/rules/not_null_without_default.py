@@ -11,8 +11,10 @@ same migration has no rows yet, nor one created by the initial migration this on
 (`makemigrations` splits an initial migration whose foreign keys wait for another app's
 models: the second part is marked `initial = True`, or, written by Django 1.7 and 1.8, is
 `00NN_auto_<timestamp>` adding only relation fields to the models of the initial one).
-Custom and third-party field classes, and models that an operation djmig cannot read has
-touched, are not reported.
+Nor when a data migration (`RunPython`, `RunSQL`) runs earlier in the same migration: it
+may empty the table first (pretix deletes its cached tickets before adding a NOT NULL
+foreign key). Custom and third-party field classes, and models that an operation djmig
+cannot read has touched, are not reported.
 
 ## Why is this bad?
 `migrate` fails as soon as the table has a row: the schema editor adds the column without a
@@ -95,6 +97,10 @@ def check(context: Context, app_label: str) -> Iterator[Finding]:
         model = context.state.existing_table(located.key, located.position)
         if model is None:
             continue
+        trace = context.state.trace(located.key)
+        assert trace is not None  # existing_table found it
+        if trace.operations[located.position].data_operations > trace.before.data_operations:
+            continue  # a data migration ran just before: it may have emptied the table
         if field.cls.empty_strings_allowed:
             oracle = uses_oracle(context) if oracle is None else oracle
             if oracle:
