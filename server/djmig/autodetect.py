@@ -976,10 +976,8 @@ class _Entry:
             return False
         if self.field is None:
             return not other.references(self.model)
-        return (self.model, self.field) != (
-            other.model,
-            other.field,
-        ) and self.model not in other.refs
+        same_field = (self.model, self.field) == (other.model, other.field)
+        return not same_field and self.model not in other.refs
 
 
 #: ``IndexOperation``s (what ``_Plan`` files constraints under too).

@@ -547,7 +547,7 @@ class _ConfigClasses:
             return None
         found: dict[str, _AppConfigFacts] = {}
         for name in (*module.classes, *module.imported):
-            if name not in module.classes and not _maybe_config(name, module.imported[name]):
+            if name not in module.classes and not _maybe_config(*module.imported[name]):
                 continue
             facts = self.facts(self.resolve(module, name))
             if facts is not None:
@@ -555,12 +555,11 @@ class _ConfigClasses:
         return found
 
 
-def _maybe_config(name: str, imported: tuple[str, str]) -> bool:
+def _maybe_config(origin: str, original: str) -> bool:
     """Whether an imported name may be an ``AppConfig`` subclass worth resolving: a class
     name (CapWords) from an ``apps`` module or named like a config. Other imports
     (``apps``, ``settings``, ``gettext_lazy``, signals, checks) are taken for what they are,
     so that an apps module importing from an unreadable Django stays certain."""
-    origin, original = imported
     return original[:1].isupper() and (
         origin.rpartition(".")[2] == "apps" or original.endswith("Config")
     )
