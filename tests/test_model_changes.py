@@ -671,3 +671,59 @@ def test_a_projects_own_makemigrations_command_turns_dm401_off(project: Path) ->
     analysis = workspace.analyze()
     assert [f for f in analysis.findings if f.code == "DM401"] == []
     assert any(n.path == command and "DM401" in n.message for n in analysis.notices)
+
+
+VENDOR_MIGRATION = """\
+from django.db import connection, migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("notes", "0001_initial")]
+
+    if connection.vendor == "postgresql":
+        operations = [
+            migrations.AddField("note", "body", models.TextField(null=True, db_comment="x")),
+        ]
+    else:
+        operations = [migrations.AddField("note", "body", models.TextField(null=True))]
+    operations.append(migrations.AddField("note", "done", models.BooleanField(default=False)))
+"""
+
+
+def test_operations_decided_at_import_are_not_guessed(tmp_path: Path) -> None:
+    """wagtail's search migrations choose their operations by database vendor in the class
+    body: what Django replays is decided at import, so djmig reads the app's state from
+    there on as unknown instead of as no operations (which made DM401 report the fields
+    as never added)."""
+    root = make_project(
+        tmp_path,
+        {
+            "notes/models.py": (
+                "from django.db import models\n\n\nclass Note(models.Model):\n"
+                "    title = models.CharField(max_length=20)\n"
+                "    body = models.TextField(null=True)\n"
+                "    done = models.BooleanField(default=False)\n"
+            ),
+            "notes/migrations/__init__.py": "",
+            "notes/migrations/0001_initial.py": (
+                "from django.db import migrations, models\n\n\n"
+                "class Migration(migrations.Migration):\n    initial = True\n"
+                "    dependencies = []\n    operations = [\n        migrations.CreateModel(\n"
+                '            name="Note",\n            fields=[\n'
+                '                ("id", models.AutoField(auto_created=True, primary_key=True, '
+                'serialize=False, verbose_name="ID")),\n'
+                '                ("title", models.CharField(max_length=20)),\n'
+                "            ],\n        ),\n    ]\n"
+            ),
+            "notes/migrations/0002_body.py": VENDOR_MIGRATION,
+        },
+        installed_apps=["notes"],
+        extra_settings='DEFAULT_AUTO_FIELD = "django.db.models.AutoField"\n',
+    )
+    verdict = makemigrations_check(root)
+    assert verdict.status == 0, verdict.output
+    assert dm401(root) == []
+    workspace = Workspace(root)
+    workspace.load()
+    second = workspace.migrations[next(k for k in workspace.migrations if k.name == "0002_body")]
+    assert second.operations_complete is False

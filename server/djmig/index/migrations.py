@@ -26,6 +26,12 @@ _SWAPPABLE = {
     "django.db.migrations.swappable_dependency",
     "django.db.migrations.migration.swappable_dependency",
 }
+#: The ``Migration`` attributes djmig reads.
+_ATTRIBUTES = ("dependencies", "run_before", "replaces", "operations", "initial", "atomic")
+#: Class-body statements that change none of them behind djmig's back.
+_PLAIN_CLASS_STATEMENTS = (
+    ast.Assign, ast.AnnAssign, ast.AugAssign, ast.FunctionDef, ast.AsyncFunctionDef, ast.Pass,
+)  # fmt: skip
 
 
 @dataclass
@@ -274,7 +280,15 @@ class _Parser:
         )
         plain_base = all(self.qualify(dotted_name(b)) in _MIGRATION_BASES for b in cls.bases)
         seen: set[str] = set()
+        dynamic: set[str] = set()  # attributes a statement other than an assignment touches
         for stmt in cls.body:
+            docstring = isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+            if not docstring and not isinstance(stmt, _PLAIN_CLASS_STATEMENTS):
+                # ``if connection.vendor == "postgresql": operations = [...]`` (wagtail),
+                # ``operations.append(...)``: what Django gets is decided at import.
+                dynamic.update(
+                    n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and n.id in _ATTRIBUTES
+                )
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in (
                 "__init__",
                 "__new__",
@@ -293,13 +307,12 @@ class _Parser:
                     continue
                 seen.add(target.id)
                 self.read_attribute(target.id, value)
-        if not plain_base:
-            for name in ("dependencies", "run_before", "replaces", "operations"):
-                if name not in seen:
-                    setattr(self.m, f"{name}_complete", False)
-            for name in ("initial", "atomic"):
-                if name not in seen:
+        for name in _ATTRIBUTES:
+            if name in dynamic or (not plain_base and name not in seen):
+                if name in ("initial", "atomic"):
                     setattr(self.m, name, UNKNOWN)
+                else:
+                    setattr(self.m, f"{name}_complete", False)
 
     def read_attribute(self, name: str, value: ast.expr | None) -> None:
         if name in ("dependencies", "run_before", "replaces"):
