@@ -1,6 +1,6 @@
 """djmig on real projects, against Django on the same projects.
 
-    python bench/realworld.py [--corpus wagtail|oscar|cms|all] [--work DIR]
+    python bench/realworld.py [--corpus wagtail|oscar|cms|misc|all] [--work DIR]
 
 Each corpus is a Django project installing popular packages from PyPI (versions pinned) in
 a virtual environment of its own, with a small app of its own whose migration real
@@ -328,6 +328,61 @@ CORPORA = {
         "class Teaser(CMSPlugin):\n    title = models.CharField(max_length=200)\n",
         ["allauth.account.middleware.AccountMiddleware"],
     ),
+    "misc": Corpus(
+        [
+            "social-auth-app-django",
+            "django-activity-stream",
+            "django-watson",
+            "django-simple-captcha",
+            "django-hijack",
+            "django-cities-light",
+            "django-flags",
+            "django-post-office",
+            "django-defender",
+            "djangorestframework",
+            "djangorestframework-simplejwt",
+            "django-rest-passwordreset",
+            "django-scheduler",
+            "django-cookie-consent",
+        ],
+        [
+            "django.contrib.sites",
+            "social_django",
+            "actstream",
+            "watson",
+            "captcha",
+            "hijack",
+            "cities_light",
+            "flags",
+            "post_office",
+            "defender",
+            "rest_framework",
+            "rest_framework_simplejwt.token_blacklist",
+            "django_rest_passwordreset",
+            "schedule",
+            "cookie_consent",
+        ],
+        [
+            "social_django",
+            "actstream",
+            "watson",
+            "captcha",
+            "hijack",
+            "cities_light",
+            "flags",
+            "post_office",
+            "defender",
+            "rest_framework_simplejwt",
+            "django_rest_passwordreset",
+            "schedule",
+            "cookie_consent",
+        ],
+        "SITE_ID = 1\n",
+        "from django.conf import settings\nfrom django.db import models\n\n\n"
+        "class Note(models.Model):\n"
+        "    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)\n"
+        "    text = models.TextField()\n",
+    ),
 }
 
 #: Packages whose app config hides their migrations at run time (``MIGRATION_MODULES``).
@@ -393,21 +448,32 @@ def djmig(*args: str, cwd: Path) -> str:
 
 
 def check_graph(python: Path, project: Path) -> list[str]:
+    from djmig.analysis import Workspace
+
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "site_.settings"}
     django = json.loads(run([str(python), "-c", LOADER], project, env))
     mine = json.loads(djmig("graph", ".", "--format", "json", cwd=project))
+    # Apps with dependencies set at run time (simplejwt's token_blacklist sets them in
+    # ``__init__``): djmig knows it cannot place them, and reports nothing on them.
+    workspace = Workspace(project)
+    workspace.load()
+    unsure = workspace.graph.uncertain_apps
     nodes = {(n["app_label"], n["name"]) for n in mine["nodes"]}
     theirs = {tuple(n) for n in django["nodes"]}
     problems = [f"only Django has {a}.{n}" for a, n in sorted(theirs - nodes)]
     problems += [
         f"only djmig has {a}.{n}" for a, n in sorted(nodes - theirs) if a not in HIDDEN_AT_RUN_TIME
     ]
+    excused = []
     for app, leaves in django["leaves"].items():
-        if sorted(mine["leaf_nodes"].get(app, [])) != leaves:
-            problems.append(
-                f"leaves of {app}: djmig {mine['leaf_nodes'].get(app)}, Django {leaves}"
+        found = mine["leaf_nodes"].get(app)
+        if sorted(found or []) != leaves:
+            (excused if app in unsure else problems).append(
+                f"leaves of {app}: djmig {found}, Django {leaves}"
             )
     print(f"  graph: {len(theirs)} nodes in Django's loader, {len(problems)} differences")
+    for difference in excused:
+        print(f"    (not counted, the app's dependencies are not all known) {difference}")
     return problems
 
 

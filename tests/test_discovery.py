@@ -463,6 +463,35 @@ def test_workspace_config_of_an_installed_app(tmp_path: Path, no_virtual_env: No
     assert "admin.0099_nope" in finding.message
 
 
+def test_settings_star_importing_an_installed_packages_defaults(
+    tmp_path: Path, no_virtual_env: None
+) -> None:
+    """django-oscar's documented settings start with ``from oscar.defaults import *``:
+    that module is read from site-packages like a settings module of the project, so the
+    settings stay known (and a dependency on an app that is not installed is DM104)."""
+    site = ".venv/lib/python3.11/site-packages"
+    files = {
+        **SHOP,
+        **app_migrations("orders", {"0001_initial": migration([("gone", "0001_initial")])}),
+        ".venv/pyvenv.cfg": "home = /usr/bin\n",
+        f"{site}/shopkit/__init__.py": "",
+        f"{site}/shopkit/defaults.py": 'SHOPKIT_COLOR = "red"\nSHOPKIT_APPS = ["x"]\n',
+        "pyproject.toml": NO_INTERPRETER,
+    }
+    root = make_project(
+        tmp_path,
+        files,
+        installed_apps=["shop", "orders"],
+        extra_settings="from shopkit.defaults import *  # noqa\n",
+    )
+    analysis = analyze_workspace(root)
+    settings = analysis.project.settings
+    assert settings.complete
+    assert settings.get("SHOPKIT_COLOR") == "red"
+    assert analysis.project.closed
+    assert codes(analysis) == ["DM104"]
+
+
 def test_site_packages_inside_the_project_are_not_reported(
     tmp_path: Path, no_virtual_env: None
 ) -> None:

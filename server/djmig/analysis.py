@@ -694,7 +694,7 @@ class Workspace:
                 self._forget_referring(owner)
             return True
         old = self.project.settings
-        new = read_settings(old.path, old.module, self.overlays)
+        new = read_settings(old.path, old.module, self.overlays, old.roots)
         if new.complete != old.complete or any(
             new.values.get(name) != old.values.get(name) for name in DISCOVERY_SETTINGS
         ):

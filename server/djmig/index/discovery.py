@@ -160,15 +160,16 @@ def discover(root: Path, config: Config, overlays: Mapping[Path, str] | None = N
     """The project at ``root``; ``overlays`` are unsaved editor buffers of settings files."""
     root = root.resolve()
     settings_path, module, source_roots = _find_settings(root, config)
-    settings = read_settings(settings_path, module, overlays)
+    interpreter, site_packages = _find_site_packages(root, config)
+    settings = read_settings(settings_path, module, overlays, site_packages)
     project = Project(root=root, settings=settings, source_roots=source_roots)
+    project.interpreter, project.site_packages = interpreter, site_packages
     project.excluded = list(config.exclude)
     project.notices.extend(Notice(None, e) for e in settings.errors)
     if settings_path is None:
         project.notices.append(
             Notice(root, "no settings module found: every app with migrations is analysed")
         )
-    project.interpreter, project.site_packages = _find_site_packages(root, config)
     installed = settings.installed_apps
     if is_unknown(installed):
         if settings_path is not None:

@@ -54,7 +54,7 @@ def _committed(top: Path, files: tuple[Path, ...], stamp: int | None) -> dict[Pa
         try:
             relative = path.resolve().relative_to(top.resolve())
         except ValueError:
-            return None
+            continue  # an installed package's module (``oscar.defaults``): read as it is
         text = _git(top, "show", f"HEAD:{relative.as_posix()}")
         if text is None:
             return None
@@ -63,7 +63,9 @@ def _committed(top: Path, files: tuple[Path, ...], stamp: int | None) -> dict[Pa
 
 
 def committed_texts(root: Path, files: Iterable[Path]) -> dict[Path, str] | None:
-    """The ``HEAD`` text of each of ``files``; None when any of them has none."""
+    """The ``HEAD`` text of each of ``files`` in the work tree; None when any of those has
+    none. Files outside it (an installed package's settings module) are left out: the
+    reader reads them from disk."""
     repository = _repository(root)
     if repository is None:
         return None

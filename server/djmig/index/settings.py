@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import logging
 import os.path
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
@@ -41,6 +41,9 @@ class Settings:
     complete: bool = False
     errors: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    #: Where absolute star imports are looked for after the settings' ancestors: the
+    #: project's site-packages (``from oscar.defaults import *``).
+    roots: list[Path] = field(default_factory=list)
 
     def get(self, name: str) -> Any:
         """The value of setting ``name``, Django's default when certainly unset, else UNKNOWN."""
@@ -95,7 +98,7 @@ class _Reader:
         self, stmt: ast.stmt, path: Path, names: dict[str, Any], lines: SourceLines
     ) -> bool:
         if isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names):
-            target = _resolve_import(path, stmt.module, stmt.level)
+            target = _resolve_import(path, stmt.module, stmt.level, self.settings.roots)
             if target is None:
                 return False
             return self.read_module(target, names)
@@ -134,7 +137,7 @@ class _Reader:
         if isinstance(stmt, ast.Try) and _is_optional_star_import(stmt):
             optional = stmt.body[0]
             assert isinstance(optional, ast.ImportFrom)
-            target = _resolve_import(path, optional.module, optional.level)
+            target = _resolve_import(path, optional.module, optional.level, self.settings.roots)
             return True if target is None else self.read_module(target, names)
         if isinstance(stmt, (ast.Expr, ast.Pass)):
             return True
@@ -224,10 +227,12 @@ def _is_optional_star_import(stmt: ast.Try) -> bool:
     )
 
 
-def _resolve_import(path: Path, module: str | None, level: int) -> Path | None:
+def _resolve_import(
+    path: Path, module: str | None, level: int, roots: Iterable[Path] = ()
+) -> Path | None:
     """The file of ``from <level dots><module> import *`` seen from ``path``."""
     if level == 0:
-        return None if module is None else _find_absolute(path, module)
+        return None if module is None else _find_absolute(path, module, roots)
     base = path.parent
     for _ in range(level - 1):
         base = base.parent
@@ -239,10 +244,11 @@ def _resolve_import(path: Path, module: str | None, level: int) -> Path | None:
     return None
 
 
-def _find_absolute(path: Path, module: str) -> Path | None:
-    """An absolute import resolved against the ancestors of the settings file."""
+def _find_absolute(path: Path, module: str, roots: Iterable[Path] = ()) -> Path | None:
+    """An absolute import resolved against the ancestors of the settings file, then
+    ``roots``."""
     parts = module.split(".")
-    for base in path.parents:
+    for base in (*path.parents, *roots):
         candidate = base.joinpath(*parts)
         for option in (candidate.with_suffix(".py"), candidate / "__init__.py"):
             if option.is_file():
@@ -328,10 +334,14 @@ def _environ_default(node: ast.Call, func: str, names: dict[str, Any], hook: Any
 
 
 def read_settings(
-    path: Path | None, module: str | None = None, overlays: Mapping[Path, str] | None = None
+    path: Path | None,
+    module: str | None = None,
+    overlays: Mapping[Path, str] | None = None,
+    roots: Iterable[Path] = (),
 ) -> Settings:
-    """Read the settings module at ``path``; ``overlays``: unsaved editor buffers by path."""
-    settings = Settings(path=path, module=module)
+    """Read the settings module at ``path``; ``overlays``: unsaved editor buffers by path;
+    ``roots``: where absolute star imports are found too (``Settings.roots``)."""
+    settings = Settings(path=path, module=module, roots=list(roots))
     if path is None:
         return settings
     names: dict[str, Any] = {}

@@ -72,7 +72,7 @@ def committed_setting(context: Context) -> str | None:
     texts = committed_texts(context.project.root, settings.files)
     if texts is None:
         return None
-    old = read_settings(settings.path, settings.module, texts).get(SETTING)
+    old = read_settings(settings.path, settings.module, texts, settings.roots).get(SETTING)
     new = settings.get(SETTING)
     if not isinstance(old, str) or not isinstance(new, str):
         return None
