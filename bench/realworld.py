@@ -29,7 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,191 +40,75 @@ DJANGO = "django==5.2.19"
 
 @dataclass
 class Corpus:
-    packages: list[str]
-    apps: list[str]
-    #: Top-level packages copied into the workspace for the precision and state checks.
-    vendored: list[str]
+    packages: str  # pip requirements, space-separated
+    apps: str  # INSTALLED_APPS entries after the project's own app, space-separated
     settings: str = ""
     models: str = ""
-    middleware: list[str] = field(default_factory=list)
+    middleware: tuple[str, ...] = ()
+    #: Packages copied into the workspace besides those of ``apps`` (their dependencies).
+    also_vendored: tuple[str, ...] = ()
 
+    @property
+    def vendored(self) -> list[str]:
+        """The top-level packages whose code is copied into the workspace."""
+        tops = [a.split(".")[0] for a in self.apps.split() if not a.startswith("django.")]
+        return sorted({*tops, *self.also_vendored})
+
+
+OSCAR_APPS = " ".join(
+    f"oscar.apps.{app}.apps.{config}Config"
+    for app, config in [
+        ("analytics", "Analytics"), ("checkout", "Checkout"), ("address", "Address"),
+        ("shipping", "Shipping"), ("catalogue", "Catalogue"),
+        ("catalogue.reviews", "CatalogueReviews"), ("communication", "Communication"),
+        ("partner", "Partner"), ("basket", "Basket"), ("payment", "Payment"),
+        ("offer", "Offer"), ("order", "Order"), ("customer", "Customer"), ("search", "Search"),
+        ("voucher", "Voucher"), ("wishlists", "Wishlists"), ("dashboard", "Dashboard"),
+        *((f"dashboard.{d}", f"{d.capitalize()}Dashboard") for d in (
+            "reports", "users", "orders", "catalogue", "offers", "partners", "pages", "ranges",
+            "reviews", "vouchers", "communications", "shipping")),
+    ]
+)  # fmt: skip
+OAUTH_MODELS = "".join(
+    f'OAUTH2_PROVIDER_{setting}_MODEL = "oauth2_provider.{model}"\n'
+    for setting, model in [("APPLICATION", "Application"), ("ACCESS_TOKEN", "AccessToken"),
+                           ("REFRESH_TOKEN", "RefreshToken"), ("ID_TOKEN", "IDToken"),
+                           ("GRANT", "Grant")]
+)  # fmt: skip
+ACCOUNT_MIDDLEWARE = ("allauth.account.middleware.AccountMiddleware",)
 
 CORPORA = {
     "wagtail": Corpus(
-        [
-            "wagtail==8.0.1",
-            "django-allauth==65.22.1",
-            "django-celery-beat==2.9.0",
-            "django-simple-history==3.13.0",
-            "django-reversion==6.4.0",
-            "django-guardian==3.5.2",
-            "django-otp==1.7.5",
-            "django-taggit==6.1.0",
-        ],
-        [
-            "wagtail.contrib.forms",
-            "wagtail.contrib.redirects",
-            "wagtail.contrib.settings",
-            "wagtail.contrib.search_promotions",
-            "wagtail.contrib.simple_translation",
-            "wagtail.embeds",
-            "wagtail.sites",
-            "wagtail.users",
-            "wagtail.snippets",
-            "wagtail.documents",
-            "wagtail.images",
-            "wagtail.search",
-            "wagtail.admin",
-            "wagtail.locales",
-            "wagtail",
-            "modelcluster",
-            "taggit",
-            "django.contrib.sites",
-            "allauth",
-            "allauth.account",
-            "allauth.socialaccount",
-            "allauth.mfa",
-            "allauth.usersessions",
-            "django_celery_beat",
-            "simple_history",
-            "reversion",
-            "guardian",
-            "django_otp",
-            "django_otp.plugins.otp_totp",
-            "django_otp.plugins.otp_static",
-            "django_otp.plugins.otp_hotp",
-            "django_otp.plugins.otp_email",
-        ],
-        [
-            "wagtail",
-            "modelcluster",
-            "taggit",
-            "allauth",
-            "django_celery_beat",
-            "simple_history",
-            "reversion",
-            "guardian",
-            "django_otp",
-            "modelsearch",
-        ],
+        "wagtail==8.0.1 django-allauth==65.22.1 django-celery-beat==2.9.0 "
+        "django-simple-history==3.13.0 django-reversion==6.4.0 django-guardian==3.5.2 "
+        "django-otp==1.7.5 django-taggit==6.1.0",
+        "wagtail.contrib.forms wagtail.contrib.redirects wagtail.contrib.settings "
+        "wagtail.contrib.search_promotions wagtail.contrib.simple_translation wagtail.embeds "
+        "wagtail.sites wagtail.users wagtail.snippets wagtail.documents wagtail.images "
+        "wagtail.search wagtail.admin wagtail.locales wagtail modelcluster taggit "
+        "django.contrib.sites allauth allauth.account allauth.socialaccount allauth.mfa "
+        "allauth.usersessions django_celery_beat simple_history reversion guardian django_otp "
+        "django_otp.plugins.otp_totp django_otp.plugins.otp_static django_otp.plugins.otp_hotp "
+        "django_otp.plugins.otp_email",
         'SITE_ID = 1\nWAGTAIL_SITE_NAME = "x"\nWAGTAILADMIN_BASE_URL = "http://x"\n',
         "from django.db import models\nfrom wagtail.fields import RichTextField\n"
         "from wagtail.models import Page\n\n\nclass HomePage(Page):\n"
         "    body = RichTextField(blank=True)\n",
-        ["allauth.account.middleware.AccountMiddleware"],
+        ACCOUNT_MIDDLEWARE,
+        ("modelsearch",),
     ),
     "oscar": Corpus(
-        [
-            "django-oscar==4.2.1",
-            "dj-stripe==2.11.0",
-            "django-oauth-toolkit==3.4.1",
-            "djangorestframework==3.18.3",
-            "django-rest-knox",
-            "django-axes",
-            "django-auditlog",
-            "django-waffle",
-            "django-constance",
-            "django-filer==3.6.0",
-            "django-q2",
-            "redis",
-            "django-organizations",
-            "django-push-notifications",
-            "django-two-factor-auth",
-            "django-comments-xtd",
-            "django-celery-results",
-            "django-silk",
-            "django-mptt",
-        ],
-        [
-            "django.contrib.sites",
-            "django.contrib.flatpages",
-            "oscar.config.Shop",
-            *(
-                f"oscar.apps.{a}.apps.{c}Config"
-                for a, c in [
-                    ("analytics", "Analytics"),
-                    ("checkout", "Checkout"),
-                    ("address", "Address"),
-                    ("shipping", "Shipping"),
-                    ("catalogue", "Catalogue"),
-                    ("catalogue.reviews", "CatalogueReviews"),
-                    ("communication", "Communication"),
-                    ("partner", "Partner"),
-                    ("basket", "Basket"),
-                    ("payment", "Payment"),
-                    ("offer", "Offer"),
-                    ("order", "Order"),
-                    ("customer", "Customer"),
-                    ("search", "Search"),
-                    ("voucher", "Voucher"),
-                    ("wishlists", "Wishlists"),
-                    ("dashboard", "Dashboard"),
-                    ("dashboard.reports", "ReportsDashboard"),
-                    ("dashboard.users", "UsersDashboard"),
-                    ("dashboard.orders", "OrdersDashboard"),
-                    ("dashboard.catalogue", "CatalogueDashboard"),
-                    ("dashboard.offers", "OffersDashboard"),
-                    ("dashboard.partners", "PartnersDashboard"),
-                    ("dashboard.pages", "PagesDashboard"),
-                    ("dashboard.ranges", "RangesDashboard"),
-                    ("dashboard.reviews", "ReviewsDashboard"),
-                    ("dashboard.vouchers", "VouchersDashboard"),
-                    ("dashboard.communications", "CommunicationsDashboard"),
-                    ("dashboard.shipping", "ShippingDashboard"),
-                ]
-            ),
-            "widget_tweaks",
-            "haystack",
-            "treebeard",
-            "django_tables2",
-            "djstripe",
-            "oauth2_provider",
-            "rest_framework",
-            "rest_framework.authtoken",
-            "knox",
-            "axes",
-            "auditlog",
-            "waffle",
-            "constance",
-            "mptt",
-            "easy_thumbnails",
-            "filer",
-            "silk",
-            "django_q",
-            "organizations",
-            "push_notifications",
-            "django_otp",
-            "django_otp.plugins.otp_static",
-            "django_otp.plugins.otp_totp",
-            "two_factor",
-            "django_comments_xtd",
-            "django_comments",
-            "django_celery_results",
-        ],
-        [
-            "oscar",
-            "djstripe",
-            "oauth2_provider",
-            "rest_framework",
-            "knox",
-            "axes",
-            "auditlog",
-            "waffle",
-            "constance",
-            "mptt",
-            "filer",
-            "easy_thumbnails",
-            "silk",
-            "django_q",
-            "organizations",
-            "push_notifications",
-            "django_otp",
-            "two_factor",
-            "django_comments_xtd",
-            "django_comments",
-            "django_celery_results",
-            "haystack",
-        ],
+        "django-oscar==4.2.1 dj-stripe==2.11.0 django-oauth-toolkit==3.4.1 "
+        "djangorestframework==3.18.3 django-rest-knox django-axes django-auditlog django-waffle "
+        "django-constance django-filer==3.6.0 django-q2 redis django-organizations "
+        "django-push-notifications django-two-factor-auth django-comments-xtd "
+        "django-celery-results django-silk django-mptt",
+        f"django.contrib.sites django.contrib.flatpages oscar.config.Shop {OSCAR_APPS} "
+        "widget_tweaks haystack treebeard django_tables2 djstripe oauth2_provider "
+        "rest_framework rest_framework.authtoken knox axes auditlog waffle constance mptt "
+        "easy_thumbnails filer silk django_q organizations push_notifications django_otp "
+        "django_otp.plugins.otp_static django_otp.plugins.otp_totp two_factor "
+        "django_comments_xtd django_comments django_celery_results",
         "SITE_ID = 1\n"
         'HAYSTACK_CONNECTIONS = {"default": {"ENGINE": '
         '"haystack.backends.simple_backend.SimpleEngine"}}\n'
@@ -232,151 +116,36 @@ CORPORA = {
         'Q_CLUSTER = {"name": "x", "orm": "default"}\n'
         'AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", '
         '"django.contrib.auth.backends.ModelBackend"]\n'
-        "from oscar.defaults import *  # noqa\n"
-        + "".join(
-            f'OAUTH2_PROVIDER_{m.upper()}_MODEL = "oauth2_provider.{c}"\n'
-            for m, c in [
-                ("application", "Application"),
-                ("access_token", "AccessToken"),
-                ("refresh_token", "RefreshToken"),
-                ("id_token", "IDToken"),
-                ("grant", "Grant"),
-            ]
-        ),
+        "from oscar.defaults import *  # noqa\n" + OAUTH_MODELS,
         "from django.conf import settings\nfrom django.db import models\n\n\n"
         "class Purchase(models.Model):\n"
         "    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)\n"
         '    product = models.ForeignKey("catalogue.Product", on_delete=models.PROTECT)\n',
     ),
     "cms": Corpus(
-        [
-            "django-cms==5.1.3",
-            "djangocms-text",
-            "djangocms-link",
-            "djangocms-frontend",
-            "djangocms-versioning",
-            "djangocms-alias",
-            "django-filer==3.6.0",
-            "django-parler",
-            "django-import-export",
-            "django-extensions",
-            "django-anymail",
-            "django-countries",
-            "django-phonenumber-field",
-            "django-mptt",
-            "django-taggit==6.1.0",
-            "django-allauth==65.22.1",
-            "django-reversion==6.4.0",
-            "django-guardian==3.5.2",
-            "django-simple-history==3.13.0",
-        ],
-        [
-            "django.contrib.sites",
-            "cms",
-            "menus",
-            "treebeard",
-            "sekizai",
-            "djangocms_text",
-            "djangocms_link",
-            "djangocms_frontend",
-            "djangocms_versioning",
-            "djangocms_alias",
-            "reversion",
-            "simple_history",
-            "guardian",
-            "allauth",
-            "allauth.account",
-            "parler",
-            "taggit",
-            "import_export",
-            "django_extensions",
-            "anymail",
-            "django_countries",
-            "phonenumber_field",
-            "mptt",
-            "filer",
-            "easy_thumbnails",
-        ],
-        [
-            "cms",
-            "menus",
-            "treebeard",
-            "sekizai",
-            "djangocms_text",
-            "djangocms_link",
-            "djangocms_frontend",
-            "djangocms_versioning",
-            "djangocms_alias",
-            "reversion",
-            "simple_history",
-            "guardian",
-            "allauth",
-            "parler",
-            "taggit",
-            "import_export",
-            "django_extensions",
-            "anymail",
-            "django_countries",
-            "phonenumber_field",
-            "mptt",
-            "filer",
-            "easy_thumbnails",
-        ],
+        "django-cms==5.1.3 djangocms-text djangocms-link djangocms-frontend "
+        "djangocms-versioning djangocms-alias django-filer==3.6.0 django-parler "
+        "django-import-export django-extensions django-anymail django-countries "
+        "django-phonenumber-field django-mptt django-taggit==6.1.0 django-allauth==65.22.1 "
+        "django-reversion==6.4.0 django-guardian==3.5.2 django-simple-history==3.13.0",
+        "django.contrib.sites cms menus treebeard sekizai djangocms_text djangocms_link "
+        "djangocms_frontend djangocms_versioning djangocms_alias reversion simple_history "
+        "guardian allauth allauth.account parler taggit import_export django_extensions "
+        "anymail django_countries phonenumber_field mptt filer easy_thumbnails",
         'SITE_ID = 1\nCMS_CONFIRM_VERSION4 = True\nCMS_TEMPLATES = [("base.html", "Base")]\n'
         'LANGUAGES = [("en", "English")]\n',
         "from django.db import models\nfrom cms.models import CMSPlugin\n\n\n"
         "class Teaser(CMSPlugin):\n    title = models.CharField(max_length=200)\n",
-        ["allauth.account.middleware.AccountMiddleware"],
+        ACCOUNT_MIDDLEWARE,
     ),
     "misc": Corpus(
-        [
-            "social-auth-app-django",
-            "django-activity-stream",
-            "django-watson",
-            "django-simple-captcha",
-            "django-hijack",
-            "django-cities-light",
-            "django-flags",
-            "django-post-office",
-            "django-defender",
-            "djangorestframework",
-            "djangorestframework-simplejwt",
-            "django-rest-passwordreset",
-            "django-scheduler",
-            "django-cookie-consent",
-        ],
-        [
-            "django.contrib.sites",
-            "social_django",
-            "actstream",
-            "watson",
-            "captcha",
-            "hijack",
-            "cities_light",
-            "flags",
-            "post_office",
-            "defender",
-            "rest_framework",
-            "rest_framework_simplejwt.token_blacklist",
-            "django_rest_passwordreset",
-            "schedule",
-            "cookie_consent",
-        ],
-        [
-            "social_django",
-            "actstream",
-            "watson",
-            "captcha",
-            "hijack",
-            "cities_light",
-            "flags",
-            "post_office",
-            "defender",
-            "rest_framework_simplejwt",
-            "django_rest_passwordreset",
-            "schedule",
-            "cookie_consent",
-        ],
+        "social-auth-app-django django-activity-stream django-watson django-simple-captcha "
+        "django-hijack django-cities-light django-flags django-post-office django-defender "
+        "djangorestframework djangorestframework-simplejwt django-rest-passwordreset "
+        "django-scheduler django-cookie-consent",
+        "django.contrib.sites social_django actstream watson captcha hijack cities_light flags "
+        "post_office defender rest_framework rest_framework_simplejwt.token_blacklist "
+        "django_rest_passwordreset schedule cookie_consent",
         "SITE_ID = 1\n",
         "from django.conf import settings\nfrom django.db import models\n\n\n"
         "class Note(models.Model):\n"
@@ -415,14 +184,14 @@ def build(name: str, corpus: Corpus, work: Path) -> tuple[Path, Path]:
     python = venv / "bin" / "python"
     if not python.exists():
         run([sys.executable, "-m", "venv", str(venv)], work)
-    run([str(python), "-m", "pip", "install", "-q", DJANGO, *corpus.packages], work)
+    run([str(python), "-m", "pip", "install", "-q", DJANGO, *corpus.packages.split()], work)
     if not (project / ".built").exists():
         shutil.rmtree(project, ignore_errors=True)
         project.mkdir(parents=True)
         run([str(venv / "bin" / "django-admin"), "startproject", "site_", "."], project)
         settings = project / "site_" / "settings.py"
         text = settings.read_text(encoding="utf-8")
-        installed = "".join(f'    "{a}",\n' for a in ["mine", *corpus.apps])
+        installed = "".join(f'    "{a}",\n' for a in ["mine", *corpus.apps.split()])
         text = text.replace("INSTALLED_APPS = [\n", "INSTALLED_APPS = [\n" + installed)
         middleware = "".join(f'    "{m}",\n' for m in corpus.middleware)
         text = text.replace("MIDDLEWARE = [\n", "MIDDLEWARE = [\n" + middleware)
