@@ -227,6 +227,55 @@ def test_migration_reached_through_another_app_precedes(tmp_path: Path) -> None:
     assert finding.path.name == "0003_label.py"
 
 
+DATABASE_ONLY_SUBCLASSES = """\
+from django.db import migrations, models
+
+
+class FakeAddIndex(migrations.AddIndex):
+    '''The index exists already (django-celery-results).'''
+
+    def database_forwards(self, *args, **kwargs):
+        pass
+
+
+class QuietAddField(migrations.AddField):
+    def database_forwards(self, *args, **kwargs):
+        pass
+
+    def database_backwards(self, *args, **kwargs):
+        pass
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        FakeAddIndex(model_name="product", index=models.Index(fields=["name"], name="p_name")),
+        QuietAddField(model_name="product", name="sku", field=models.CharField(max_length=9)),
+    ]
+"""
+
+
+def test_subclasses_that_only_change_the_database_part_act_as_their_base(
+    tmp_path: Path,
+) -> None:
+    """An operation subclassed in the migration module to skip or guard its database work
+    changes the state as its base does: the states stay known (and equal Django's). What
+    it does to the database is its own: no DM203 on the NOT NULL field it adds."""
+    files = app_migrations(
+        "shop",
+        {
+            "0001_initial": INITIAL,
+            "0002_quiet": DATABASE_ONLY_SUBCLASSES,
+            "0003_after": migration(
+                [("shop", "0002_quiet")], ops='migrations.RunSQL("SELECT 1", "SELECT 1")'
+            ),
+        },
+    )
+    root = make_project(tmp_path, files)
+    assert assert_states_match_django(root) == 3
+    assert [f.code for f in analyze_workspace(root).findings] == []
+
+
 def test_unknown_operations_make_the_model_or_the_app_uncertain(tmp_path: Path) -> None:
     custom = """\
 from django.db import migrations, models

@@ -165,9 +165,13 @@ class _Op(NamedTuple):
         return default
 
     @classmethod
-    def of(cls, operation: Operation | Any, imports: dict[str, str]) -> _Op:
+    def of(
+        cls, operation: Operation | Any, imports: dict[str, str], bases: Mapping[str, str] = {}
+    ) -> _Op:
+        """``bases``: the migration's ``operation_bases`` (subclasses acting as their base)."""
         if isinstance(operation, Operation):
-            kind = _kind(operation.qualname)
+            qualname = operation.qualname
+            kind = _kind(bases.get(qualname, qualname) if qualname else None)
             return cls(kind, operation.args, operation.kwargs, operation.has_star)
         if isinstance(operation, CallValue):
             kind = _kind(qualify(operation.func, imports))
@@ -592,7 +596,7 @@ def replay(
     replayer = _Replayer(after, key, migration.imports)
     seen = []
     for operation in migration.operations:
-        op = _Op.of(operation, migration.imports)
+        op = _Op.of(operation, migration.imports, migration.operation_bases)
         seen.append(OperationState(after.model(op.target), after.uncertain,
                                    after.data_operations))  # fmt: skip
         replayer.apply(op)

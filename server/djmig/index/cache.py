@@ -166,7 +166,7 @@ ENCODED_FIELDS = (
     "error", "has_migration_class", "class_span", "dependencies", "dependencies_complete",
     "run_before", "run_before_complete", "replaces", "replaces_complete", "initial", "atomic",
     "operations", "operations_complete", "functions", "function_facts", "imports",
-    "relative_imports", "noqa", "lines",
+    "relative_imports", "noqa", "lines", "operation_bases",
 )  # fmt: skip
 
 
@@ -217,6 +217,7 @@ def encode_migration(m: MigrationFile) -> tuple[Any, ...]:
         m.relative_imports,
         m.noqa,
         m.lines.non_ascii(),
+        m.operation_bases,
     )
 
 
@@ -226,7 +227,7 @@ def decode_migration(key: MigrationKey, path: Path, facts: tuple[Any, ...]) -> M
         error, has_class, class_span, dependencies, dependencies_complete, run_before,
         run_before_complete, replaces, replaces_complete, initial, atomic, operations,
         operations_complete, functions, function_facts, imports, relative_imports, noqa,
-        lines,
+        lines, operation_bases,
     ) = facts  # fmt: skip
     return MigrationFile(
         key=key,
@@ -270,6 +271,7 @@ def decode_migration(key: MigrationKey, path: Path, facts: tuple[Any, ...]) -> M
         },
         imports=imports,
         relative_imports=relative_imports,
+        operation_bases=operation_bases,
         noqa=noqa,
         lines=SourceLines.from_non_ascii(lines),
     )

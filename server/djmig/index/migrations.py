@@ -26,6 +26,8 @@ _SWAPPABLE = {
     "django.db.migrations.swappable_dependency",
     "django.db.migrations.migration.swappable_dependency",
 }
+#: What an operation's subclass may override and keep its base's state change.
+_DATABASE_METHODS = frozenset({"database_forwards", "database_backwards", "describe"})
 #: The ``Migration`` attributes djmig reads.
 _ATTRIBUTES = ("dependencies", "run_before", "replaces", "operations", "initial", "atomic")
 #: Class-body statements that change none of them behind djmig's back.
@@ -126,6 +128,9 @@ class MigrationFile:
     function_facts: dict[str, FunctionFacts] = field(default_factory=dict)
     imports: dict[str, str] = field(default_factory=dict)
     relative_imports: dict[str, str] = field(default_factory=dict)
+    #: Module-level subclasses of Django operations that change the state as their base
+    #: does (they override only what runs on the database): name -> base's qualified name.
+    operation_bases: dict[str, str] = field(default_factory=dict)
     noqa: dict[int, frozenset[str] | None] = field(default_factory=dict)
     lines: SourceLines = field(default_factory=lambda: SourceLines(""))
 
@@ -223,6 +228,10 @@ class _Parser:
             elif isinstance(stmt, ast.ClassDef) and stmt.name == "Migration":
                 migration_class = stmt
                 has_binding = True
+            elif isinstance(stmt, ast.ClassDef):
+                base = self.operation_base(stmt)
+                if base is not None:
+                    self.m.operation_bases[stmt.name] = base
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 if any(isinstance(t, ast.Name) and t.id == "Migration" for t in targets):
@@ -239,6 +248,21 @@ class _Parser:
                 self.m.operations_complete = False
             return
         self.read_class(migration_class)
+
+    def operation_base(self, cls: ast.ClassDef) -> str | None:
+        """The Django operation ``cls`` subclasses when it overrides only what runs on the
+        database (django-celery-results' ``FakeAddIndex``): its state change is the base's."""
+        if len(cls.bases) != 1 or cls.keywords:
+            return None
+        base = self.qualify(dotted_name(cls.bases[0]))
+        if not base or not base.startswith(DJANGO_MIGRATIONS + ".") or base in _MIGRATION_BASES:
+            return None
+        for item in cls.body:
+            docstring = isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant)
+            method = isinstance(item, ast.FunctionDef) and item.name in _DATABASE_METHODS
+            if not (docstring or method or isinstance(item, ast.Pass)):
+                return None
+        return base
 
     def function_facts(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionFacts:
         facts = FunctionFacts()
