@@ -7,7 +7,7 @@ a virtual environment of its own, with a small app of its own whose migration re
 ``makemigrations`` writes; ``migrate`` runs on SQLite and ``makemigrations --check`` must
 find nothing. Then, for each corpus:
 
-* **graph**: ``djmig graph`` (the packages read from site-packages) must have the nodes and
+* **graph**: djmig's graph (the packages read from site-packages) must have the nodes and
   leaves of Django's ``MigrationLoader`` (packages that hide their migrations at run time,
   django-debug-toolbar, are listed apart);
 * **precision**: with the packages' code copied into the workspace, so that their
@@ -31,9 +31,14 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "server"), str(REPO / "tests")]
+
+from djmig.analysis import Workspace  # noqa: E402
+from djmig.keys import MigrationKey  # noqa: E402
+from djmig.state import AppState  # noqa: E402
 
 DJANGO = "django==5.2.19"
 
@@ -157,19 +162,6 @@ CORPORA = {
 #: Packages whose app config hides their migrations at run time (``MIGRATION_MODULES``).
 HIDDEN_AT_RUN_TIME = {"debug_toolbar"}
 
-LOADER = """
-import json, sys
-import django
-django.setup()
-from django.db.migrations.loader import MigrationLoader
-loader = MigrationLoader(None)
-print(json.dumps({
-    "nodes": sorted(map(list, loader.graph.nodes)),
-    "leaves": {a: sorted(n for _, n in loader.graph.leaf_nodes(a))
-               for a in {k[0] for k in loader.graph.nodes}},
-}))
-"""
-
 
 def run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
@@ -216,27 +208,41 @@ def djmig(*args: str, cwd: Path) -> str:
     return done.stdout
 
 
-def check_graph(python: Path, project: Path) -> list[str]:
-    from djmig.analysis import Workspace
+def oracle(python: Path, project: Path, script: str, *args: str) -> Any:
+    """What a script of the tests' Django oracles prints after its marker, run with the
+    corpus's interpreter in ``project``."""
+    from django_oracle import MARKER
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "site_.settings"}
-    django = json.loads(run([str(python), "-c", LOADER], project, env))
-    mine = json.loads(djmig("graph", ".", "--format", "json", cwd=project))
-    # Apps with dependencies set at run time (simplejwt's token_blacklist sets them in
-    # ``__init__``): djmig knows it cannot place them, and reports nothing on them.
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "site_.settings", "PYTHONPATH": str(project)}
+    out = run([str(python), "-c", script, MARKER, *args], project, env)
+    line = next(line for line in out.splitlines() if line.startswith(MARKER))
+    return json.loads(line[len(MARKER) :])
+
+
+def loaded(project: Path) -> Workspace:
     workspace = Workspace(project)
     workspace.load()
-    unsure = workspace.graph.uncertain_apps
-    nodes = {(n["app_label"], n["name"]) for n in mine["nodes"]}
+    return workspace
+
+
+def check_graph(python: Path, project: Path) -> list[str]:
+    from django_oracle import LOADER_SCRIPT
+
+    django = oracle(python, project, LOADER_SCRIPT)
+    graph = loaded(project).graph
+    # Apps with dependencies set at run time (simplejwt's token_blacklist sets them in
+    # ``__init__``): djmig knows it cannot place them, and reports nothing on them.
+    unsure = graph.uncertain_apps
+    nodes = {(key.app_label, key.name) for key in graph.nodes}
     theirs = {tuple(n) for n in django["nodes"]}
     problems = [f"only Django has {a}.{n}" for a, n in sorted(theirs - nodes)]
     problems += [
         f"only djmig has {a}.{n}" for a, n in sorted(nodes - theirs) if a not in HIDDEN_AT_RUN_TIME
     ]
     excused = []
-    for app, leaves in django["leaves"].items():
-        found = mine["leaf_nodes"].get(app)
-        if sorted(found or []) != leaves:
+    for app, leaves in django["leaf_nodes"].items():
+        found = sorted(key.name for key in graph.leaf_nodes(app))
+        if found != sorted(leaves):
             (excused if app in unsure else problems).append(
                 f"leaves of {app}: djmig {found}, Django {leaves}"
             )
@@ -276,18 +282,11 @@ def check_precision(copy: Path) -> list[str]:
 
 
 def check_states(python: Path, copy: Path) -> list[str]:
-    import test_state as oracle
-    from djmig.analysis import Workspace
-    from djmig.keys import MigrationKey
-    from djmig.state import AppState
+    from test_state import STATES_SCRIPT, djmig_dump
 
-    workspace = Workspace(copy)
-    workspace.load()
+    workspace = loaded(copy)
     apps = [label for label, app in workspace.project.apps.items() if app.origin == "workspace"]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "site_.settings", "PYTHONPATH": str(copy)}
-    out = run([str(python), "-c", oracle.STATES_SCRIPT, oracle.MARKER, ",".join(apps)], copy, env)
-    line = next(line for line in out.splitlines() if line.startswith(oracle.MARKER))
-    expected = json.loads(line[len(oracle.MARKER) :])
+    expected = oracle(python, copy, STATES_SCRIPT, ",".join(apps))
     compared, problems = 0, []
     for node, models in expected.items():
         before = workspace.state.before(MigrationKey(*node.split(".", 1)))
@@ -296,14 +295,12 @@ def check_states(python: Path, copy: Path) -> list[str]:
         compared += 1
         for model in before.models.keys() | models.keys():
             state = before.models.get(model)
-            if state is not None and state.uncertain:
-                continue
             mine = None
             if state is not None:
-                try:  # a field of a third-party class has no known column: not compared
-                    mine = oracle.djmig_dump(AppState(before.app_label, {model: state}))[model]
-                except AssertionError:
+                # Uncertain, or a field of a third-party class (no known column): not compared.
+                if state.uncertain or any(f.field is None for f in state.fields.values()):
                     continue
+                mine = djmig_dump(AppState(before.app_label, {model: state}))[model]
                 mine = json.loads(json.dumps(mine, default=str))
             if mine != models.get(model):
                 problems.append(f"{node} {model}: djmig {mine}, Django {models.get(model)}")
