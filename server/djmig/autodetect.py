@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from djmig.fields import field_class
+from djmig.fields import RELATION_FIELDS, field_class
 from djmig.index.migrations import qualify
 from djmig.index.values import UNKNOWN, CallValue, Ref, is_unknown
 from djmig.state import ALTER_OPTION_KEYS, FieldState, ModelState
@@ -329,7 +329,6 @@ _MAX_LENGTH = {
     "FilePathField": 100,
     "EmailField": 254,
 }
-_RELATIONS = ("ForeignKey", "OneToOneField", "ManyToManyField")
 _TIME = ("DateField", "DateTimeField", "TimeField")
 
 
@@ -433,7 +432,7 @@ def deconstruct_field(
                 return None
             kwargs[keyword] = arg
     related = setting = None
-    if name in _RELATIONS:
+    if name in RELATION_FIELDS:
         if "to" not in kwargs or any(
             k in kwargs
             for k in ("to_field", "through", "swappable", "symmetrical", "through_fields")

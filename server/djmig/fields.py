@@ -41,6 +41,11 @@ class FieldClass:
     many_to_many: bool = False
 
 
+#: Django's relation field classes (the others of ``ForeignObject`` are not written in
+#: migrations).
+RELATION_FIELDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
+
+
 def _classes(*classes: FieldClass) -> dict[str, FieldClass]:
     return {c.name: c for c in classes}
 
@@ -189,4 +194,4 @@ def noop(value: Any, suffix: str) -> bool:
     )
 
 
-__all__ = ["MISSING", "Default", "Field", "FieldClass", "field_class", "noop"]
+__all__ = ["MISSING", "RELATION_FIELDS", "Default", "Field", "FieldClass", "field_class", "noop"]

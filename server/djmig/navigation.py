@@ -31,6 +31,7 @@ from pathlib import Path
 
 from djmig.analysis import Workspace
 from djmig.describe import describe, target_model
+from djmig.fields import RELATION_FIELDS
 from djmig.graph import FIRST, LATEST, MigrationGraph
 from djmig.index.discovery import WORKSPACE
 from djmig.index.migrations import Dependency, MigrationFile, Operation, qualify
@@ -40,7 +41,6 @@ from djmig.keys import AppliedState, MigrationKey, SourceLines, Span
 from djmig.state import AppState, ModelState
 
 DEPENDENCY_ATTRIBUTES = ("dependencies", "run_before", "replaces")
-_RELATION_FIELDS = {"ForeignKey", "OneToOneField", "ManyToManyField"}
 
 
 @dataclass(frozen=True)
@@ -376,7 +376,7 @@ def _model_reference(
                 if isinstance(app_node, ast.Constant) and isinstance(app_node.value, str):
                     return app_node.value, value, span
             continue
-        if keyword in ("to", "through") or (position == 0 and name in _RELATION_FIELDS):
+        if keyword in ("to", "through") or (position == 0 and name in RELATION_FIELDS):
             if "." in value:
                 app, _, model = value.partition(".")
                 return app, model, span
@@ -592,7 +592,7 @@ def _relation_targets(migration: MigrationFile) -> Iterator[tuple[tuple[str, str
         for value in values:
             if not isinstance(value, CallValue):
                 continue
-            if value.func.rsplit(".", 1)[-1] not in _RELATION_FIELDS:
+            if value.func.rsplit(".", 1)[-1] not in RELATION_FIELDS:
                 continue
             to = value.kwargs.get("to", value.args[0] if value.args else None)
             if isinstance(to, str) and not is_unknown(to):

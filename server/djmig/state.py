@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from djmig.fields import Field, field_class, noop
+from djmig.fields import RELATION_FIELDS, Field, field_class, noop
 from djmig.graph import MigrationGraph
 from djmig.index.discovery import Project
 from djmig.index.migrations import DJANGO_MIGRATIONS, MigrationFile, Operation, qualify
@@ -166,12 +166,17 @@ class _Op(NamedTuple):
 
     @classmethod
     def of(
-        cls, operation: Operation | Any, imports: dict[str, str], bases: Mapping[str, str] = {}
+        cls,
+        operation: Operation | Any,
+        imports: dict[str, str],
+        bases: Mapping[str, str] | None = None,
     ) -> _Op:
         """``bases``: the migration's ``operation_bases`` (subclasses acting as their base)."""
         if isinstance(operation, Operation):
             qualname = operation.qualname
-            kind = _kind(bases.get(qualname, qualname) if qualname else None)
+            if bases and qualname is not None and qualname in bases:
+                qualname = bases[qualname]
+            kind = _kind(qualname)
             return cls(kind, operation.args, operation.kwargs, operation.has_star)
         if isinstance(operation, CallValue):
             kind = _kind(qualify(operation.func, imports))
@@ -778,7 +783,7 @@ class StateEngine:
         for op in migration.operations:
             if op.kind in ("AlterUniqueTogether", "AlterIndexTogether"):
                 model = op.argument(0, "name")
-            elif op.kind == "AddField" and _is_relation(op.argument(2, "field")):
+            elif op.kind == "AddField" and _is_relation(op.argument(2, "field"), migration.imports):
                 model = op.argument(0, "model_name")
             else:
                 return False
@@ -1035,7 +1040,6 @@ def _reachable(direct: Mapping[str, set[str]]) -> dict[str, set[str]]:
     return {node: reach[component[node]] for node in component}
 
 
-_RELATIONS = ("ForeignKey", "OneToOneField", "ManyToManyField")
 #: ``makemigrations``' name for a migration it cannot name after its operations.
 _AUTO_NAME = re.compile(r"\d{4}_auto_\d{8}_\d{4}")
 
@@ -1049,5 +1053,9 @@ def _is_initial(migration: MigrationFile) -> bool:
     return not any(d.key and d.key.app_label == app for d in migration.dependencies)
 
 
-def _is_relation(value: Any) -> bool:
-    return isinstance(value, CallValue) and value.func.rpartition(".")[2] in _RELATIONS
+def _is_relation(value: Any, imports: dict[str, str]) -> bool:
+    """A call of one of Django's relation field classes."""
+    if not isinstance(value, CallValue):
+        return False
+    cls = field_class(qualify(value.func, imports))
+    return cls is not None and cls.name in RELATION_FIELDS

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from djmig.config import Config, tomllib
 from djmig.index.settings import Settings, read_settings
-from djmig.index.source import SourceError, read_source
+from djmig.index.source import SourceError, absolute_module, read_source
 from djmig.index.values import evaluate, is_unknown
 from djmig.keys import MigrationKey
 
@@ -408,8 +408,6 @@ _MAX_DEPTH = 8  # re-exports and bases followed from one module to another
 class _Module:
     """The module-level classes and ``from … import`` names of one module."""
 
-    dotted: str
-    is_package: bool
     classes: dict[str, ast.ClassDef]
     imported: dict[str, tuple[str, str]]  # local name -> (module, name)
     others: set[str]  # names bound otherwise (assignments, functions, ``import x``)
@@ -438,13 +436,13 @@ class _ConfigClasses:
             tree = ast.parse(read_source(path))
         except (SourceError, SyntaxError, ValueError):
             return None
-        is_package = path.name == "__init__.py"
-        found = _Module(dotted, is_package, {}, {}, set())
+        package = dotted if path.name == "__init__.py" else dotted.rpartition(".")[0]
+        found = _Module({}, {}, set())
         for stmt in tree.body:
             if isinstance(stmt, ast.ClassDef):
                 found.classes[stmt.name] = stmt
             elif isinstance(stmt, ast.ImportFrom):
-                origin = _absolute(dotted, is_package, stmt.module, stmt.level)
+                origin = absolute_module(stmt, package)
                 for alias in stmt.names:
                     if origin is not None and alias.name != "*":
                         found.imported[alias.asname or alias.name] = (origin, alias.name)
@@ -576,17 +574,6 @@ def _bound_names(stmt: ast.stmt) -> set[str]:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
     return names
-
-
-def _absolute(dotted: str, is_package: bool, module: str | None, level: int) -> str | None:
-    """The module a ``from`` import of ``dotted`` names (relative ones resolved)."""
-    if level == 0:
-        return module
-    parts = dotted.split(".")
-    keep = len(parts) - level + (1 if is_package else 0)
-    if keep <= 0:
-        return None
-    return ".".join([*parts[:keep], *([module] if module else [])])
 
 
 def _default_config(configs: dict[str, _AppConfigFacts]) -> _AppConfigFacts | None:

@@ -258,9 +258,8 @@ class _Parser:
         if not base or not base.startswith(DJANGO_MIGRATIONS + ".") or base in _MIGRATION_BASES:
             return None
         for item in cls.body:
-            docstring = isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant)
             method = isinstance(item, ast.FunctionDef) and item.name in _DATABASE_METHODS
-            if not (docstring or method or isinstance(item, ast.Pass)):
+            if not (method or _is_docstring(item) or isinstance(item, ast.Pass)):
                 return None
         return base
 
@@ -306,8 +305,7 @@ class _Parser:
         seen: set[str] = set()
         dynamic: set[str] = set()  # attributes a statement other than an assignment touches
         for stmt in cls.body:
-            docstring = isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
-            if not docstring and not isinstance(stmt, _PLAIN_CLASS_STATEMENTS):
+            if not _is_docstring(stmt) and not isinstance(stmt, _PLAIN_CLASS_STATEMENTS):
                 # ``if connection.vendor == "postgresql": operations = [...]`` (wagtail),
                 # ``operations.append(...)``: what Django gets is decided at import.
                 dynamic.update(
@@ -473,6 +471,10 @@ def _argument_node(call: ast.Call, position: int, keyword: str) -> ast.expr | No
 
 
 _new_span = tuple.__new__
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
 
 
 def qualify(dotted: str | None, imports: dict[str, str]) -> str | None:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from djmig.fields import field_class
 from djmig.index.migrations import qualify
+from djmig.index.source import absolute_module
 from djmig.index.values import (
     UNKNOWN,
     CallValue,
@@ -330,7 +331,7 @@ def _read_module(
                     head = alias.name.partition(".")[0]
                     imports[head] = head
         elif isinstance(stmt, ast.ImportFrom):
-            base = _absolute(stmt, package)
+            base = absolute_module(stmt, package)
             for alias in stmt.names:
                 if alias.name == "*":
                     if base is None or not base.startswith("django."):
@@ -377,7 +378,7 @@ def _imports_app_module(
     for stmt in _module_level(source.tree.body):
         targets: list[str] = []
         if isinstance(stmt, ast.ImportFrom):
-            base = _absolute(stmt, package)
+            base = absolute_module(stmt, package)
             if base is None:
                 return "an import that cannot be resolved"
             targets = [base] + [f"{base}.{alias.name}" for alias in stmt.names]
@@ -404,16 +405,6 @@ def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
 def _is_parsed_member(target: str, parsed: set[str]) -> bool:
     """``from .models import Product``: a name of a parsed module."""
     return target.rpartition(".")[0] in parsed
-
-
-def _absolute(stmt: ast.ImportFrom, package: str) -> str | None:
-    if stmt.level == 0:
-        return stmt.module
-    parts = package.split(".")
-    if stmt.level - 1 >= len(parts):
-        return None
-    base = ".".join(parts[: len(parts) - (stmt.level - 1)])
-    return f"{base}.{stmt.module}" if stmt.module else base
 
 
 def _only_imports(stmt: ast.If | ast.Try) -> bool:
@@ -446,7 +437,7 @@ def _only_imports(stmt: ast.If | ast.Try) -> bool:
 def _conditional_imports(stmt: ast.AST, imports: dict[str, str], package: str) -> None:
     for node in ast.walk(stmt):
         if isinstance(node, ast.ImportFrom):
-            base = _absolute(node, package)
+            base = absolute_module(node, package)
             for alias in node.names:
                 if alias.name != "*" and base is not None:
                     imports.setdefault(alias.asname or alias.name, f"{base}.{alias.name}")

@@ -43,6 +43,18 @@ def decode_source(data: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
+def absolute_module(stmt: ast.ImportFrom, package: str) -> str | None:
+    """The module ``from … import`` names, seen from a module of ``package`` (the module
+    itself for a package's ``__init__``); None for a relative import past the top."""
+    if stmt.level == 0:
+        return stmt.module
+    parts = package.split(".")
+    if stmt.level - 1 >= len(parts):
+        return None
+    base = ".".join(parts[: len(parts) - (stmt.level - 1)])
+    return f"{base}.{stmt.module}" if stmt.module else base
+
+
 def read_source(path: Path) -> str:
     """The decoded text of ``path``; ``SourceError`` for anything but a readable regular
     file (a FIFO is opened non-blocking and refused, never waited on)."""
