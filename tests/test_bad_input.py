@@ -229,6 +229,17 @@ def test_fifo_named_like_a_migration_does_not_hang(tmp_path: Path) -> None:
     assert WITNESS_FINDING in result.findings
 
 
+def test_a_file_longer_than_its_reported_size_is_read_whole() -> None:
+    """``read_source`` reads ``st_size + 1`` bytes at once; a regular file that reports a
+    size of 0 (``/proc``) or grew since ``fstat`` is read on to its end."""
+    from djmig.index.source import read_source
+
+    status = Path("/proc/self/status")
+    assert status.stat().st_size == 0
+    text = read_source(status)
+    assert text.startswith("Name:") and "VmRSS:" in text and text.endswith("\n")
+
+
 def test_symlink_loops_in_the_workspace(tmp_path: Path) -> None:
     root = project(tmp_path, app_migrations("shop", {"0001_initial": migration(ops=NOOP)}))
     os.symlink(root, root / "shop" / "loop")

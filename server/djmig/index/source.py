@@ -68,9 +68,15 @@ def read_source(path: Path) -> str:
             raise SourceError("not a regular file")
         if status.st_size > MAX_SOURCE_BYTES:
             raise SourceError(f"file is too large to analyse ({status.st_size} bytes)")
-        chunks = []
-        while chunk := os.read(fd, max(status.st_size, 65536)):
-            chunks.append(chunk)
+        # One read of the whole file, its size known: a bigger buffer costs a first pass
+        # over 10,000 files ~0.15 s more (each read allocates it afresh and faults its
+        # pages in). A short read means the end of a regular file; more comes only if the
+        # file grew since ``fstat``.
+        data = os.read(fd, status.st_size + 1)
+        chunks = [data]
+        if len(data) > status.st_size:
+            while chunk := os.read(fd, 65536):
+                chunks.append(chunk)
     except OSError as exc:
         raise SourceError(f"cannot read file: {exc.strerror or exc}") from None
     finally:
