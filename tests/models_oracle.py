@@ -47,7 +47,7 @@ class Verdict:
     status: int
     output: str
     migrate_error: str | None = None
-    #: app label → [(migration name, [operation descriptions])]
+    #: app label → [(migration file as printed, [operation descriptions])]
     apps: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)
 
     @property
@@ -58,7 +58,11 @@ class Verdict:
         return [d for _, ops in self.apps.get(app_label, []) for d in ops]
 
     def names(self, app_label: str) -> list[str]:
-        return [name for name, _ in self.apps.get(app_label, [])]
+        return [Path(printed).stem for printed in self.files(app_label)]
+
+    def files(self, app_label: str) -> list[str]:
+        """The migration files, as printed (relative to the project)."""
+        return [printed for printed, _ in self.apps.get(app_label, [])]
 
 
 def _parse(output: str) -> dict[str, list[tuple[str, list[str]]]]:
@@ -70,7 +74,7 @@ def _parse(output: str) -> dict[str, list[tuple[str, list[str]]]]:
         elif current is not None and line.startswith("    ") and len(line) > 6:
             current[-1][1].append(line[6:])
         elif current is not None and line.startswith("  ") and line.strip().endswith(".py"):
-            current.append((Path(line.strip()).stem, []))
+            current.append((line.strip(), []))
     return apps
 
 

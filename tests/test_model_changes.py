@@ -1,8 +1,9 @@
 """DM401 against real ``makemigrations --check --dry-run``, and its fix against ``migrate``.
 
 One project whose migrations real ``makemigrations`` writes once (module fixture): a
-custom user model on ``AbstractUser``, a ``models/`` package with an abstract base, a
-proxy, relations across apps and to the user model, Meta options, indexes, constraints.
+custom user model on ``AbstractUser``, a ``models/`` package with an abstract base (also
+the base of a model of another app), a proxy, relations across apps and to the user model,
+Meta options, indexes, constraints.
 djmig must find nothing there. Then edits of ``models.py``, each checked against Django's
 verdict on a copy of the project: the same operations (descriptions, in order) and the
 same migration name; after the "Create migration" fix is applied on disk,
@@ -39,6 +40,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from blog.models import TimeStamped
 
 SIZES = [("s", "Small"), ("m", "Medium")]
 
@@ -86,6 +89,10 @@ class Product(models.Model):
 
 class Tag(models.Model):
     label = models.CharField(max_length=30)
+
+
+class Review(TimeStamped):
+    stars = models.PositiveSmallIntegerField(default=5)
 """
 
 BLOG_INIT = """\
@@ -218,6 +225,8 @@ def assert_agrees(verdict: Verdict, findings: list[Finding]) -> None:
             mine = {migration_name_of(f) for f in findings if app_of(f) == app_label}
             if names and not names[0].split("_", 1)[1].startswith("auto_"):
                 assert mine == {names[0]}, report
+                written = {f.message.rsplit("would write ", 1)[1][:-1] for f in findings}
+                assert verdict.files(app_label)[0] in written, report
 
 
 def test_project_written_by_makemigrations_has_no_dm401(synced: Path) -> None:
@@ -297,6 +306,11 @@ EDITS = {
         "blog/models/base.py",
         UPDATED,
         UPDATED + "    revision = models.PositiveIntegerField(default=1)\n",
+    ),
+    "field_of_a_model_on_another_apps_base": (
+        "shop/models.py",
+        "    stars = models.PositiveSmallIntegerField(default=5)\n",
+        "    stars = models.PositiveSmallIntegerField(default=4)\n",
     ),
     "user_model_field": ("accounts/models.py", "blank=True)\n", "blank=True, default='')\n"),
     "proxy_model_added": (
@@ -727,3 +741,66 @@ def test_operations_decided_at_import_are_not_guessed(tmp_path: Path) -> None:
     workspace.load()
     second = workspace.migrations[next(k for k in workspace.migrations if k.name == "0002_body")]
     assert second.operations_complete is False
+
+
+def test_an_edit_of_another_apps_base_class_updates_the_apps_that_import_it(
+    project: Path,
+) -> None:
+    """An editor buffer of ``blog/models/base.py`` adding a field: DM401 in blog (``Post``)
+    and in shop (``Review``, whose base it is) at once, as ``makemigrations`` says; closing
+    the buffer takes both back."""
+    base = project / "blog/models/base.py"
+    workspace = Workspace(project)
+    workspace.load()
+    assert [f for f in workspace.analyze().findings if f.code == "DM401"] == []
+    original = base.read_text(encoding="utf-8")
+    edited = original.replace(
+        UPDATED, UPDATED + "    revision = models.PositiveIntegerField(default=1)\n"
+    )
+    workspace.update_file(base, edited)
+    findings = [f for f in workspace.analyze().findings if f.code == "DM401"]
+    write_models(project, "blog/models/base.py", edited)
+    assert_agrees(makemigrations_check(project), findings)
+    write_models(project, "blog/models/base.py", original)
+    assert sorted(descriptions(findings, "shop")) == ["Add field revision to review"]
+    workspace.update_file(base, None)
+    assert [f for f in workspace.analyze().findings if f.code == "DM401"] == []
+
+
+def test_the_file_named_is_in_the_apps_migrations_package(tmp_path: Path) -> None:
+    """An app nested in another package, with a label of its own (``wiki.plugins.
+    attachments``, label ``wiki_attachments``), its model on an abstract base of the outer
+    app: the file DM401 names is where ``makemigrations`` writes it."""
+    root = make_project(
+        tmp_path,
+        {
+            "wiki/models.py": BLOG_BASE,
+            "wiki/migrations/__init__.py": "",
+            "wiki/plugins/attachments/apps.py": (
+                "from django.apps import AppConfig\n\n\nclass AttachmentsConfig(AppConfig):\n"
+                '    name = "wiki.plugins.attachments"\n    label = "wiki_attachments"\n'
+            ),
+            "wiki/plugins/attachments/models.py": (
+                "from django.db import models\n\nfrom wiki.models import TimeStamped\n\n\n"
+                "class Attachment(TimeStamped):\n    name = models.CharField(max_length=20)\n"
+            ),
+            "wiki/plugins/attachments/migrations/__init__.py": "",
+        },
+        installed_apps=["wiki", "wiki.plugins.attachments"],
+    )
+    makemigrations(root)
+    models = root / "wiki/plugins/attachments/models.py"
+    text = models.read_text(encoding="utf-8")
+    write_models(
+        root,
+        "wiki/plugins/attachments/models.py",
+        text + "    size = models.IntegerField(default=0)\n",
+    )
+    verdict = makemigrations_check(root)
+    findings = dm401(root)
+    (written,) = verdict.files("wiki_attachments")
+    assert written == "wiki/plugins/attachments/migrations/0002_attachment_size.py"
+    assert [f.message for f in findings] == [
+        f"{verdict.descriptions('wiki_attachments')[0]}: no migration for this change "
+        f"(makemigrations would write {written})"
+    ]

@@ -34,6 +34,7 @@ from djmig.index import worker as worker_module
 from djmig.index.cache import ParseCache, Stamp, decode_migration, default_directory, stamp
 from djmig.index.discovery import WORKSPACE, Notice, Project, discover
 from djmig.index.migrations import MigrationFile, parse_migration_file
+from djmig.index.models import imports_from
 from djmig.index.settings import read_settings
 from djmig.index.source import SourceFile, parse_source_file
 from djmig.keys import MigrationKey, SourceLines
@@ -690,6 +691,7 @@ class Workspace:
         self._dirty.add(path)
         if owner:
             self._forget_app_findings(owner)
+            self._forget_importers(owner)
             if before is None or _outline(before) != _outline(self.source(path)):
                 self._forget_referring(owner)
             return True
@@ -719,6 +721,21 @@ class Workspace:
                 if source is not None and any(q in source.text for q in quoted):
                     self._forget_app_findings(label)
                     break
+
+    def _forget_importers(self, app_label: str) -> None:
+        """The models of ``app_label`` changed: for the other apps whose models modules
+        import from them (``from core.models import TimeStamped``), the findings of the
+        rules that read them (``Rule.reads_imported_models``) are stale."""
+        package = self.project.apps[app_label].name
+        module = f"{package}.models"
+        codes = [r.code for r in RULES if r.reads_imported_models]
+        for label in self.project.apps:
+            if label == app_label or label not in self._app_findings:
+                continue
+            sources = (self.source(path) for path in self.models_files(label))
+            if any(s and package in s.text and imports_from(s.tree, module) for s in sources):
+                for code in codes:
+                    self._forget_rule_findings(label, code)
 
     def _invalidate_graph(self) -> None:
         self._graph = None

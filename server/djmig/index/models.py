@@ -19,7 +19,7 @@ the autodetector says nothing about it.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -180,6 +180,8 @@ class ModelsFacts:
     models: dict[str, ParsedModel] = field(default_factory=dict)
     complete: bool = True
     reason: str | None = None
+    #: The models modules of other apps read for base classes (``Classes.find``).
+    foreign: tuple[ModelsSource, ...] = ()
 
 
 @dataclass
@@ -194,6 +196,45 @@ class _Class:
     qualname: str
     app_label: str
     resolved: _Resolved | None = None
+
+
+#: ``(app label, source)`` of another app's models module, by module name (None: not one).
+ForeignModels = Callable[[str], "tuple[str, ModelsSource] | None"]
+
+
+class _Classes(dict[str, _Class]):
+    """The classes read, by qualified name. ``find`` also reads, through ``load``, the
+    models module of another app that defines a base class (``from core.models import
+    TimeStamped``), following re-exports (``from .base import TimeStamped``)."""
+
+    def __init__(self, load: ForeignModels | None = None) -> None:
+        super().__init__()
+        self.load = load
+        self._modules: dict[str, dict[str, str]] = {}  # module read -> the names it binds
+        self.used: list[ModelsSource] = []
+
+    def find(self, qualname: str) -> _Class | None:
+        seen: set[str] = set()
+        while qualname not in self and self.load is not None and qualname not in seen:
+            seen.add(qualname)
+            module, _, name = qualname.rpartition(".")
+            target = self._imports(module).get(name)
+            if target is None:
+                return None
+            qualname = target
+        return self.get(qualname)
+
+    def _imports(self, module: str) -> dict[str, str]:
+        """The names ``module`` binds; its classes are read as those of the app's own
+        modules are (other module-level code leaves them as written)."""
+        if module not in self._modules:
+            loaded = self.load(module) if self.load is not None and module else None
+            self._modules[module] = {}  # unknown, or a cycle of imports ends here
+            if loaded is not None and loaded[1].tree is not None:
+                label, source = loaded
+                self.used.append(source)
+                self._modules[module], _ = _read_module(module, label, source, self, [])
+        return self._modules[module]
 
 
 @dataclass
@@ -217,14 +258,16 @@ def parse_models(
     sources: Iterable[tuple[str, ModelsSource]],
     default_auto_field: Any,
     imported: Mapping[str, bool] | None = None,
+    foreign: ForeignModels | None = None,
 ) -> ModelsFacts:
     """The models of app ``app_label`` (package ``app_module``) from its models modules
     (``(module name, source)``). ``default_auto_field`` is the implicit primary key's class
     (UNKNOWN when it cannot be read); ``imported`` says, for the submodules of a ``models``
     package, whether ``models/__init__.py`` imports them (a module Django never imports
-    defines no model)."""
+    defines no model); ``foreign`` gives other apps' models modules, where base classes
+    imported from them are read."""
     facts = ModelsFacts(app_label)
-    classes: dict[str, _Class] = {}
+    classes = _Classes(foreign)
     order: list[_Class] = []
     sources = list(sources)
     parsed = {module for module, _ in sources}
@@ -232,7 +275,7 @@ def parse_models(
         if source.tree is None:
             facts.complete, facts.reason = False, f"{source.path} cannot be parsed"
             return facts
-        dynamic = _read_module(module, app_label, source, classes, order)
+        _, dynamic = _read_module(module, app_label, source, classes, order)
         dynamic = dynamic or _imports_app_module(source, module, app_module, parsed)
         if dynamic:
             facts.complete, facts.reason = False, f"{source.path}: {dynamic}"
@@ -278,6 +321,7 @@ def parse_models(
             resolved.managers_known,
             uncertain,
         )
+    facts.foreign = tuple(classes.used)
     return facts
 
 
@@ -315,8 +359,9 @@ def _read_module(
     source: ModelsSource,
     classes: dict[str, _Class],
     order: list[_Class],
-) -> str | None:
-    """Record the module's classes; the reason its models cannot all be known, if any."""
+) -> tuple[dict[str, str], str | None]:
+    """Record the module's classes; the names it binds (to qualified names) and the reason
+    its models cannot all be known, if any."""
     assert source.tree is not None
     imports: dict[str, str] = {}
     names: dict[str, Any] = {}
@@ -365,7 +410,7 @@ def _read_module(
             _conditional_imports(stmt, imports, package)
         elif not isinstance(stmt, ast.Pass):
             dynamic = dynamic or f"a {type(stmt).__name__.lower()} statement at module level"
-    return dynamic
+    return imports, dynamic
 
 
 def _imports_app_module(
@@ -389,6 +434,21 @@ def _imports_app_module(
             if inside and target not in parsed and not _is_parsed_member(target, parsed):
                 return f"it imports {target}, which djmig does not read"
     return None
+
+
+def imports_from(tree: ast.Module | None, module: str) -> bool:
+    """Whether a module imports, on import, from ``module`` or one of its submodules
+    (absolute imports: another app's models are not reached relatively)."""
+    for stmt in _module_level(tree.body if tree is not None else []):
+        if isinstance(stmt, ast.ImportFrom) and stmt.level == 0 and stmt.module:
+            names = [stmt.module, *(f"{stmt.module}.{alias.name}" for alias in stmt.names)]
+        elif isinstance(stmt, ast.Import):
+            names = [alias.name for alias in stmt.names]
+        else:
+            continue
+        if any(name == module or name.startswith(module + ".") for name in names):
+            return True
+    return False
 
 
 def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -472,9 +532,7 @@ def _span(cls: _Class, node: ast.stmt) -> Span:
 # -- classes ------------------------------------------------------------------------------
 
 
-def _resolve(
-    cls: _Class, classes: dict[str, _Class], auto_field: Any, visiting: set[str]
-) -> _Resolved:
+def _resolve(cls: _Class, classes: _Classes, auto_field: Any, visiting: set[str]) -> _Resolved:
     """What Django makes of the class: a model or not, its fields, Meta and managers."""
     if cls.resolved is not None:
         return cls.resolved
@@ -486,9 +544,7 @@ def _resolve(
     return result
 
 
-def _build(
-    cls: _Class, classes: dict[str, _Class], auto_field: Any, visiting: set[str]
-) -> _Resolved:
+def _build(cls: _Class, classes: _Classes, auto_field: Any, visiting: set[str]) -> _Resolved:
     node = cls.node
     if node.keywords or node.decorator_list:
         return _Resolved(True, uncertain="class keywords or decorators")
@@ -504,14 +560,14 @@ def _build(
         elif base in KNOWN_BASES:
             parents.append(_known_parent(cls, KNOWN_BASES[base]))
             result.is_model = True
-        elif base in classes:
-            parent = _resolve(classes[base], classes, auto_field, visiting)
+        elif (parent_class := classes.find(base)) is not None:
+            parent = _resolve(parent_class, classes, auto_field, visiting)
             if parent.uncertain:
                 return _Resolved(parent.is_model, uncertain=parent.uncertain)
             if parent.is_model and not parent.abstract:
                 if concrete_parent is not None:
                     return _Resolved(True, uncertain="several concrete parents")
-                concrete_parent = f"{parent.app_label}.{classes[base].node.name}".lower()
+                concrete_parent = f"{parent.app_label}.{parent_class.node.name}".lower()
                 result.is_model = True
                 continue
             parents.append(parent)
@@ -659,9 +715,7 @@ def _is_primary_key(call: ast.Call) -> bool | None:
     return False
 
 
-def _read_meta(
-    cls: _Class, meta: ast.ClassDef, classes: dict[str, _Class]
-) -> dict[str, Any] | None:
+def _read_meta(cls: _Class, meta: ast.ClassDef, classes: _Classes) -> dict[str, Any] | None:
     """``Options.original_attrs`` of a ``class Meta`` (None when it cannot be read);
     ``class Meta(Parent.Meta)`` starts from the parent's options."""
     options: dict[str, Any] = {}
@@ -673,7 +727,8 @@ def _read_meta(
         if parent in KNOWN_BASES:
             inherited: dict[str, Any] | None = dict(KNOWN_BASES[parent].options)
         else:
-            resolved = classes[parent].resolved if parent in classes else None
+            found = classes.find(parent)
+            resolved = found.resolved if found is not None else None
             inherited = resolved.meta if resolved is not None else None
         if inherited is None:
             return None
@@ -733,6 +788,7 @@ __all__ = [
     "ModelsFacts",
     "ModelsSource",
     "ParsedModel",
+    "imports_from",
     "parse_models",
     "read_default_auto_field",
 ]

@@ -98,6 +98,9 @@ class Rule:
     check_file: FileCheck | None = None
     check_project: ProjectCheck | None = None
     check_app: AppCheck | None = None
+    #: ``check_app`` reads the models modules of other apps that the app's models import
+    #: from (base classes): it runs again when they change.
+    reads_imported_models: bool = False
 
     @property
     def summary(self) -> str:

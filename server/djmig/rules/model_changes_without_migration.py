@@ -14,18 +14,23 @@ Fields are compared by what `Field.deconstruct()` keeps (a keyword argument give
 default, `max_length=50` on a `SlugField`, is no change), values as they are at run time
 (`_("name")` is `"name"`, `models.CASCADE` is `django.db.models.deletion.CASCADE`). A
 renamed field is a removal and an addition, as `makemigrations --noinput` reports it.
+Base classes are read from the app's models modules and from the models modules of the
+workspace's other apps (`from core.models import TimeStamped`, re-exports followed): an
+edit of such a base updates the findings of every app whose models inherit from it.
 
 Silent on what cannot be read statically: custom or third-party field classes, computed
-arguments, base classes from outside the app (other than Django's `AbstractUser`,
-`AbstractBaseUser`, `PermissionsMixin`), multi-table inheritance, dynamically created
-classes, custom managers (not compared), models whose migrations djmig cannot replay, apps
-whose graph has a problem (conflicting leaves, missing or circular dependencies), apps
-whose models relate to an app that is not installed (`fields.E307` stops `makemigrations`
-at its checks), and apps whose models modules cannot be parsed (deleted models are
-reported only when every models module was read, and none imports another module of the
-app that could define models). Not reported at all when a workspace app defines its own
-`makemigrations` command (`management/commands/makemigrations.py`): what that writes is
-its own (a note says so); third-party ones, which extend Django's, are not looked at.
+arguments, base classes from anywhere else (a module that is not an app's models module,
+site-packages; Django's `AbstractUser`, `AbstractBaseUser` and `PermissionsMixin` are
+known), bases whose metaclass adds fields (`MPTTModel`), multi-table inheritance,
+dynamically created classes, custom managers (not compared), models whose migrations djmig
+cannot replay, apps whose graph has a problem (conflicting leaves, missing or circular
+dependencies), apps whose models relate to an app that is not installed (`fields.E307`
+stops `makemigrations` at its checks), and apps whose models modules cannot be parsed
+(deleted models are reported only when every models module was read, and none imports
+another module of the app that could define models). Not reported at all when a workspace
+app defines its own `makemigrations` command (`management/commands/makemigrations.py`):
+what that writes is its own (a note says so); third-party ones, which extend Django's, are
+not looked at.
 
 ## Why is this bad?
 The database schema follows the migrations, not the models: until a migration is written,
@@ -68,6 +73,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -158,11 +164,43 @@ def read_app_models(context: Context, app_label: str) -> ModelsFacts | None:
     auto = default_auto_field(context, app_label)
     key = (app.name, tuple((m, id(s)) for m, s in sources), repr(auto), repr(imported))
     cached = _PARSED.get(app_label)
-    if cached is not None and cached[0] == key:
+    if (
+        cached is not None
+        and cached[0] == key
+        and all(context.source(s.path) is s for s in cached[2].foreign)
+    ):
         return cached[2]
-    facts = parse_models(app_label, app.name, sources, auto, imported)
+    foreign = functools.partial(_other_apps_models, context, app_label)
+    facts = parse_models(app_label, app.name, sources, auto, imported, foreign)
     _PARSED[app_label] = (key, sources, facts)
     return facts
+
+
+def _migrations_directory(context: Context, app_label: str) -> str:
+    """Where ``makemigrations`` writes the app's migrations, relative to the workspace
+    root (``wiki/plugins/attachments/migrations`` for ``wiki_attachments``)."""
+    app = context.project.apps[app_label]
+    directory = app.migrations_dir
+    if directory is None and app.package_dir is not None:
+        directory = app.package_dir / "migrations"  # created by makemigrations
+    if directory is None:
+        return f"{app_label}/migrations"
+    root = context.project.root
+    return (
+        directory.relative_to(root).as_posix() if directory.is_relative_to(root) else str(directory)
+    )
+
+
+def _other_apps_models(
+    context: Context, app_label: str, module: str
+) -> tuple[str, SourceFile] | None:
+    """The models module ``module`` of another workspace app, with that app's label."""
+    for label, app in context.project.apps.items():
+        if label != app_label and (module + ".").startswith(f"{app.name}.models."):
+            return next(
+                ((label, s) for m, s in models_sources(context, label) or () if m == module), None
+            )
+    return None
 
 
 def app_changes(
@@ -274,12 +312,13 @@ def check(context: Context, app_label: str) -> Iterator[Finding]:
 
     fixes = fix_data(context, app_label, changes, leaf, name)
     fallback = sources_first(context, app_label)
+    written = _migrations_directory(context, app_label)
     for change in changes.changes:
         path, span = _location(facts, change, fallback)
         yield Finding(
             RULE.code,
             f"{change.description}: no migration for this change (makemigrations would "
-            f"write {app_label}/migrations/{name}.py)",
+            f"write {written}/{name}.py)",
             path,
             span,
             RULE.severity,
@@ -293,5 +332,10 @@ def sources_first(context: Context, app_label: str) -> Path:
 
 
 RULE = Rule(
-    "DM401", "model-changes-without-migration", Severity.WARNING, __doc__ or "", check_app=check
+    "DM401",
+    "model-changes-without-migration",
+    Severity.WARNING,
+    __doc__ or "",
+    check_app=check,
+    reads_imported_models=True,
 )
