@@ -463,6 +463,36 @@ def test_workspace_config_of_an_installed_app(tmp_path: Path, no_virtual_env: No
     assert "admin.0099_nope" in finding.message
 
 
+def test_a_folder_named_like_an_installed_package_does_not_hide_it(
+    tmp_path: Path, no_virtual_env: None
+) -> None:
+    """photologue writes its uploads to ``<project>/photologue/``: a directory without
+    ``__init__.py`` is only a namespace portion, and the regular package in site-packages
+    is what Python imports (here ``django/contrib/admin/`` holding collected files)."""
+    files = app_migrations(
+        "shop",
+        {
+            "0001_initial": migration([("admin", "0003_logentry_add_action_flag_choices")]),
+            "0002_second": migration([("shop", "0001_initial"), ("admin", "0099_nope")]),
+        },
+    )
+    root = make_project(
+        tmp_path, files, installed_apps=[*DJANGO_APPS[:2], "django.contrib.admin", "shop"]
+    )
+    os.symlink(VENV, root / ".venv")
+    (root / "django/contrib/admin/img").mkdir(parents=True)
+    (root / "django/contrib/admin/img/logo.svg").write_text("<svg/>")
+    verdict = django_verdict(root)
+    assert verdict["error"]["type"] == "NodeNotFoundError"
+    assert "admin" in verdict["migrated_apps"]
+    analysis = analyze_workspace(root)
+    assert analysis.project.apps["admin"].origin == "site-packages"
+    assert MigrationKey("admin", "0003_logentry_add_action_flag_choices") in analysis.graph
+    (finding,) = analysis.findings
+    assert finding.code == "DM102"
+    assert "admin.0099_nope" in finding.message
+
+
 def test_settings_star_importing_an_installed_packages_defaults(
     tmp_path: Path, no_virtual_env: None
 ) -> None:

@@ -286,22 +286,43 @@ def _settings_from_pytest(root: Path) -> str | None:
 
 
 def _find_module_file(module: str, roots: list[Path]) -> Path | None:
-    parts = module.split(".")
-    for base in roots:
-        candidate = base.joinpath(*parts)
-        for option in (candidate.with_suffix(".py"), candidate / "__init__.py"):
+    """The file of module ``module`` (``x.py`` or ``x/__init__.py``), found as the import
+    system finds it: on the first path entry that has either."""
+    parent, _, name = module.rpartition(".")
+    for base in _package_path(parent, roots) if parent else roots:
+        for option in (base / name / "__init__.py", base / f"{name}.py"):
             if option.is_file():
                 return option
     return None
 
 
 def _find_package_dir(module: str, roots: list[Path]) -> Path | None:
-    parts = module.split(".")
-    for base in roots:
-        candidate = base.joinpath(*parts)
-        if candidate.is_dir():
-            return candidate
-    return None
+    """The directory of package ``module`` (the first, for a namespace package)."""
+    found = _package_path(module, roots)
+    return found[0] if found else None
+
+
+def _package_path(module: str, roots: list[Path]) -> list[Path]:
+    """``module.__path__`` as ``PathFinder`` builds it, one component at a time: the first
+    path entry with a regular package (``__init__.py``) wins, a module there is no package,
+    and directories without ``__init__.py`` (namespace portions: a media folder named like
+    an installed app, say) count only when no entry has either."""
+    path = roots
+    for name in module.split("."):
+        portions: list[Path] = []
+        for base in path:
+            candidate = base / name
+            if (candidate / "__init__.py").is_file():
+                portions = [candidate]
+                break
+            if (base / f"{name}.py").is_file():
+                return []
+            if candidate.is_dir():
+                portions.append(candidate)
+        if not portions:
+            return []
+        path = portions
+    return path
 
 
 def _walk_dirs(root: Path, max_depth: int = 12) -> Iterator[tuple[Path, list[os.DirEntry[str]]]]:
@@ -641,6 +662,8 @@ def _resolve_installed_apps(project: Project, installed: list[str]) -> None:
         identity = _app_identity(entry, project.source_roots, project.site_packages)
         origin = WORKSPACE
         roots = project.source_roots
+        if identity is not None and _shadowed_portion(identity[0], identity[2], project):
+            identity = None
         if identity is None and project.site_packages:
             identity = _app_identity(entry, project.site_packages)
             origin, roots = SITE_PACKAGES, project.site_packages
@@ -668,6 +691,18 @@ def _resolve_installed_apps(project: Project, installed: list[str]) -> None:
         app.migrations_module = module
         _locate_migrations(project, app, roots)
     project.closed = closed
+
+
+def _shadowed_portion(name: str, package_dir: Path | None, project: Project) -> bool:
+    """Whether the workspace's ``package_dir`` of package ``name`` is a directory without
+    ``__init__.py`` while site-packages has the regular package, which Python imports
+    (``_package_path``)."""
+    if package_dir is None or (package_dir / "__init__.py").is_file():
+        return False
+    if not project.site_packages:
+        return False
+    found = _find_package_dir(name, [*project.source_roots, *project.site_packages])
+    return found is not None and any(found.is_relative_to(s) for s in project.site_packages)
 
 
 def _locate_migrations(project: Project, app: App, roots: list[Path]) -> None:
