@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+import pytest
+from django_oracle import django_verdict
+from djmig.analysis import analyze_workspace
 from helpers import app_migrations, make_project, migration
 
 NOOP = "migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)"
@@ -318,6 +321,45 @@ def test_computed_dependencies_silence_graph_rules_for_that_app(tmp_path: Path) 
     result = check(project(tmp_path, files))
     assert result.findings == [WITNESS_FINDING]
     assert result.returncode == 0
+
+
+CONSTANTS = """\
+from django.db import migrations
+
+APP_NAME = "shop"
+DEPENDENCIES = [(APP_NAME, "0001_initial"), (APP_NAME, "{parent}")]
+{after}
+
+class Migration(migrations.Migration):
+    dependencies = DEPENDENCIES
+    operations = [{ops}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("after", "error"),
+    [
+        ("", "NodeNotFoundError"),  # read: the missing parent is DM102, as Django says
+        ('DEPENDENCIES[1] = (APP_NAME, "0001_initial")', None),  # changed: not read
+        ("DEPENDENCIES.pop()", None),
+    ],
+)
+def test_dependencies_from_module_constants(tmp_path: Path, after: str, error: str | None) -> None:
+    """djangorestframework-api-key writes ``dependencies = DEPENDENCIES``, a module-level
+    list of ``(APP_NAME, "...")``: read when no module-level code can change it."""
+    source = CONSTANTS.format(parent="0099_gone", after=after, ops=NOOP)
+    files = app_migrations("shop", {"0001_initial": migration(ops=NOOP), "0002_b": source})
+    root = make_project(tmp_path, files)
+    verdict = django_verdict(root)
+    assert (verdict["error"] or {}).get("type") == error
+    findings = [
+        (f.code, f.span.start_line, f.span.start_col) for f in analyze_workspace(root).findings
+    ]
+    if error is None:
+        assert findings == []
+    else:
+        column = source.splitlines()[3].index('(APP_NAME, "0099_gone")')
+        assert findings == [("DM102", 3, column)]
 
 
 def test_migration_class_with_odd_attributes(tmp_path: Path) -> None:

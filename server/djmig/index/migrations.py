@@ -8,6 +8,7 @@ Values that are computed at import time are recorded as unknown, so rules can st
 from __future__ import annotations
 
 import ast
+import collections
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,6 +171,10 @@ class _Parser:
         self.ascii = not migration.lines.non_ascii()  # byte columns are code points
         self.text = text
         self._model_imports: bool | None = None
+        #: Module-level constants (``APP = "shop"``, ``DEPENDENCIES = [(APP, "0001_x")]``):
+        #: their values, and the nodes they were read from.
+        self.names: dict[str, Any] = {}
+        self.bound: dict[str, ast.expr] = {}
 
     @property
     def model_imports(self) -> bool:
@@ -198,6 +203,8 @@ class _Parser:
     def run(self, tree: ast.Module) -> None:
         migration_class: ast.ClassDef | None = None
         has_binding: bool | None = False
+        assigned: list[tuple[str, ast.expr | None]] = []  # module-level (name, value)
+        plain = True  # no module-level code that could change what the names hold
         for stmt in tree.body:
             if isinstance(stmt, ast.Import):
                 for alias in stmt.names:
@@ -236,9 +243,19 @@ class _Parser:
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 if any(isinstance(t, ast.Name) and t.id == "Migration" for t in targets):
                     has_binding = True
-            elif not isinstance(stmt, (ast.Expr, ast.Pass)) and has_binding is False:
-                # Conditional or dynamic module code could define ``Migration``.
-                has_binding = None
+                value = None if isinstance(stmt, ast.AugAssign) else stmt.value
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        assigned.append((target.id, value))
+                    else:
+                        plain = False
+            else:
+                plain = plain and (_is_docstring(stmt) or isinstance(stmt, ast.Pass))
+                if not isinstance(stmt, (ast.Expr, ast.Pass)) and has_binding is False:
+                    # Conditional or dynamic module code could define ``Migration``.
+                    has_binding = None
+        if plain and assigned:
+            self.read_constants(assigned)
         self.m.has_migration_class = has_binding
         if migration_class is None:
             if has_binding:
@@ -248,6 +265,20 @@ class _Parser:
                 self.m.operations_complete = False
             return
         self.read_class(migration_class)
+
+    def read_constants(self, assigned: list[tuple[str, ast.expr | None]]) -> None:
+        """The names assigned once, at module level, a value made of literals only; none
+        when a value calls anything (a call could change another's value)."""
+        counts = collections.Counter(name for name, _ in assigned)
+        values = [value for _, value in assigned]
+        if any(isinstance(n, ast.Call) for v in values if v is not None for n in ast.walk(v)):
+            return
+        for name, value in assigned:
+            if counts[name] == 1 and value is not None:
+                evaluated = evaluate(value, self.names)
+                if _literal(evaluated):
+                    self.names[name] = evaluated
+                    self.bound[name] = value
 
     def operation_base(self, cls: ast.ClassDef) -> str | None:
         """The Django operation ``cls`` subclasses when it overrides only what runs on the
@@ -348,10 +379,12 @@ class _Parser:
             self.m.operations = operations
             self.m.operations_complete = complete
         elif name in ("initial", "atomic"):
-            evaluated = evaluate(value) if value is not None else UNKNOWN
+            evaluated = evaluate(value, self.names) if value is not None else UNKNOWN
             setattr(self.m, name, evaluated if isinstance(evaluated, bool | None) else UNKNOWN)
 
     def read_dependencies(self, node: ast.expr, out: list[Dependency]) -> bool:
+        if isinstance(node, ast.Name) and node.id in self.bound:
+            node = self.bound[node.id]
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left = self.read_dependencies(node.left, out)
             return self.read_dependencies(node.right, out) and left
@@ -369,7 +402,7 @@ class _Parser:
     def read_dependency(self, node: ast.expr) -> Dependency | None:
         span = self.span(node)
         if isinstance(node, (ast.Tuple, ast.List)) and len(node.elts) == 2:
-            app, name = (evaluate(e) for e in node.elts)
+            app, name = (evaluate(e, self.names) for e in node.elts)
             if isinstance(app, str) and isinstance(name, str):
                 return Dependency(MigrationKey(app, name), span)
             return None
@@ -379,7 +412,7 @@ class _Parser:
             and len(node.args) == 1
             and not node.keywords
         ):
-            arg = evaluate(node.args[0])
+            arg = evaluate(node.args[0], self.names)
             if isinstance(arg, str):
                 return Dependency(MigrationKey(arg.split(".", 1)[0], "__first__"), span)
             if isinstance(arg, Ref) and (self.qualify(arg.dotted) or "").startswith(
@@ -389,6 +422,8 @@ class _Parser:
         return None
 
     def read_operations(self, node: ast.expr, out: list[Operation]) -> bool:
+        if isinstance(node, ast.Name) and node.id in self.bound:
+            node = self.bound[node.id]
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left = self.read_operations(node.left, out)
             return self.read_operations(node.right, out) and left
@@ -406,7 +441,7 @@ class _Parser:
         span = self.span(node)
         if not isinstance(node, ast.Call):
             return Operation(None, None, (), {}, span, span, has_star=True)
-        value = evaluate(node)
+        value = evaluate(node, self.names)
         if not isinstance(value, CallValue):  # a call of a computed callable
             return Operation(None, None, (), {}, span, self.span(node.func), has_star=True)
         qualname = self.qualify(value.func)
@@ -427,13 +462,13 @@ class _Parser:
             if isinstance(written, (ast.List, ast.Tuple)):
                 for element in written.elts:
                     if isinstance(element, ast.Tuple) and len(element.elts) == 2:
-                        fields.append((evaluate(element.elts[0]), element.elts[1]))
+                        fields.append((evaluate(element.elts[0], self.names), element.elts[1]))
         else:
             model_name = value.args[0] if value.args else value.kwargs.get("model_name")
             name = _argument_node(node, 1, "name")
             written = _argument_node(node, 2, "field")
             if name is not None and written is not None:
-                fields.append((evaluate(name), written))
+                fields.append((evaluate(name, self.names), written))
         found = []
         for field_name, call in fields:
             if not isinstance(field_name, str) or not isinstance(call, ast.Call):
@@ -471,6 +506,17 @@ def _argument_node(call: ast.Call, position: int, keyword: str) -> ast.expr | No
 
 
 _new_span = tuple.__new__
+
+
+def _literal(value: Any) -> bool:
+    """Plain data: what a constant of a migration module may hold to be read as a value."""
+    if value is None or isinstance(value, (str, int, float, bool, bytes)):
+        return True
+    if isinstance(value, (list, tuple, set)):
+        return all(_literal(v) for v in value)
+    if isinstance(value, dict):
+        return all(_literal(k) and _literal(v) for k, v in value.items())
+    return False
 
 
 def _is_docstring(stmt: ast.stmt) -> bool:
