@@ -157,6 +157,38 @@ CORPORA = {
         "    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)\n"
         "    text = models.TextField()\n",
     ),
+    "community": Corpus(
+        "django-helpdesk==2.6.1 wiki==0.13.0 django-machina==1.3.1 django-admin-interface==0.32.0 "
+        "django-oidc-provider==0.9.0 django-dynamic-preferences==1.17.0 "
+        "django-easy-audit==1.3.9 "
+        "djangorestframework-api-key==3.1.0 django-health-check==4.8.0 "
+        "django-polymorphic==4.11.7 django-photologue==3.20 django-sortedm2m==4.0.0",
+        "django.contrib.sites django.contrib.humanize admin_interface colorfield helpdesk "
+        "django_nyt mptt sekizai sorl.thumbnail wiki wiki.plugins.attachments "
+        "wiki.plugins.notifications wiki.plugins.images wiki.plugins.macros haystack "
+        "widget_tweaks machina machina.apps.forum machina.apps.forum_conversation "
+        "machina.apps.forum_conversation.forum_attachments "
+        "machina.apps.forum_conversation.forum_polls machina.apps.forum_feeds "
+        "machina.apps.forum_moderation machina.apps.forum_search "
+        "machina.apps.forum_tracking machina.apps.forum_member machina.apps.forum_permission "
+        "oidc_provider dynamic_preferences dynamic_preferences.users.apps.UserPreferencesConfig "
+        "easyaudit rest_framework rest_framework_api_key health_check "
+        "polymorphic photologue sortedm2m",
+        "SITE_ID = 1\n"
+        'HAYSTACK_CONNECTIONS = {"default": {"ENGINE": '
+        '"haystack.backends.simple_backend.SimpleEngine"}}\n'
+        'DEFAULT_AUTO_FIELD = "django.db.models.AutoField"\n'
+        'HELPDESK_TEAMS_MODEL = "auth.Group"\nHELPDESK_TEAMS_MIGRATION_DEPENDENCIES = '
+        '[("auth", "0012_alter_user_first_name_max_length")]\n'
+        'TEMPLATES[0]["OPTIONS"]["context_processors"].append('
+        '"sekizai.context_processors.sekizai")\n',
+        "from django.conf import settings\nfrom django.db import models\n"
+        "from polymorphic.models import PolymorphicModel\n\n\n"
+        "class Asset(PolymorphicModel):\n"
+        "    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)\n"
+        '    forum = models.ForeignKey("forum.Forum", null=True, on_delete=models.SET_NULL)\n',
+        ("easyaudit.middleware.easyaudit.EasyAuditMiddleware",),
+    ),
 }
 
 #: Packages whose app config hides their migrations at run time (``MIGRATION_MODULES``).
@@ -267,7 +299,10 @@ def vendor(python: Path, project: Path, corpus: Corpus, work: Path) -> Path:
     shutil.copytree(project, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns("db.sqlite3"))
     for package in corpus.vendored:
         if (site / package).is_dir():
-            shutil.copytree(site / package, copy / package, ignore=shutil.ignore_patterns("*.pyc"))
+            shutil.copytree(
+                site / package, copy / package, ignore=shutil.ignore_patterns("*.pyc"),
+                dirs_exist_ok=True,
+            )  # fmt: skip
     return copy
 
 
