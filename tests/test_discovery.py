@@ -325,6 +325,21 @@ def test_apps_found_by_walking_when_installed_apps_is_unknown(tmp_path: Path) ->
         "node_modules/pkg/migrations/__init__.py": "",
         "node_modules/pkg/migrations/0001_initial.py": migration(ops="migrations.RunSQL('x')"),
         "notapp/migrations/0001_initial.py": migration(ops="migrations.RunSQL('x')"),
+        # label-studio: tests of migrations in a package named ``migrations``, no app
+        "shop/tests/__init__.py": "",
+        "shop/tests/migrations/__init__.py": "",
+        "shop/tests/migrations/test_cleanup.py": "def test_cleanup():\n    pass\n",
+        # a test suite's app, with a deliberately conflicting history
+        "tests/testapp/__init__.py": "",
+        **app_migrations(
+            "tests/testapp",
+            {
+                "0001_initial": migration(ops="migrations.RunSQL('x')"),
+                "0002_a": migration([("testapp", "0001_initial")]),
+                "0002_b": migration([("testapp", "0001_initial")]),
+            },
+        ),  # fmt: skip
+        "tests/__init__.py": "",
         "proj/settings.py": "INSTALLED_APPS = get_apps()\n",
     }
     analysis = analyze_workspace(make_project(tmp_path, files))

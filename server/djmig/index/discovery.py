@@ -725,12 +725,14 @@ def _locate_migrations(project: Project, app: App, roots: list[Path]) -> None:
 
 
 def _discover_workspace_apps(project: Project) -> None:
-    """No readable INSTALLED_APPS: every workspace package with a ``migrations`` package."""
+    """No readable INSTALLED_APPS: every workspace package with a ``migrations`` package
+    holding numbered migrations, outside test directories (label-studio's
+    ``data_manager/tests/migrations/`` holds tests of migrations, not an app's)."""
     root = project.root
     for directory, entries in _walk_dirs(root):
         if directory.name != "migrations" or project.is_excluded(directory):
             continue
-        if not any(e.name == "__init__.py" for e in entries):
+        if not _numbered_migrations(project, directory, {e.name for e in entries}):
             continue
         package = directory.parent
         name = _module_name(package, project.source_roots)
@@ -772,6 +774,15 @@ def _discover_workspace_apps(project: Project) -> None:
 TEST_DIRS = {"tests", "test", "testing"}
 
 
+def _numbered_migrations(project: Project, directory: Path, names: set[str]) -> bool:
+    """Whether ``directory`` looks like an app's migrations package: one with numbered
+    modules (``0001_initial.py``), not inside a test directory (whose apps, if any, test
+    settings install)."""
+    if "__init__.py" not in names or not any(n[:4].isdigit() and n.endswith(".py") for n in names):
+        return False
+    return not TEST_DIRS & set(directory.parent.relative_to(project.root).parts)
+
+
 def _find_uninstalled_apps(project: Project) -> list[App]:
     """Workspace packages that look like apps (``models`` or ``apps.py``) and have a
     migrations package with numbered migrations, but are not installed."""
@@ -781,15 +792,10 @@ def _find_uninstalled_apps(project: Project) -> list[App]:
     for directory, entries in _walk_dirs(project.root):
         if directory.name != "migrations" or directory in installed_dirs:
             continue
-        names = {e.name for e in entries}
-        if "__init__.py" not in names or not any(
-            n[:4].isdigit() and n.endswith(".py") for n in names
-        ):
+        if not _numbered_migrations(project, directory, {e.name for e in entries}):
             continue
         package = directory.parent
         if package in installed_packages or project.is_excluded(directory):
-            continue
-        if TEST_DIRS & set(package.relative_to(project.root).parts):
             continue
         if not (package / "__init__.py").is_file() or not any(
             (package / n).exists() for n in ("models.py", "models", "apps.py")
