@@ -338,7 +338,7 @@ def test_apps_found_by_walking_when_installed_apps_is_unknown(tmp_path: Path) ->
                 "0002_a": migration([("testapp", "0001_initial")]),
                 "0002_b": migration([("testapp", "0001_initial")]),
             },
-        ),  # fmt: skip
+        ),
         "tests/__init__.py": "",
         "proj/settings.py": "INSTALLED_APPS = get_apps()\n",
     }

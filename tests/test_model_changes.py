@@ -804,3 +804,31 @@ def test_the_file_named_is_in_the_apps_migrations_package(tmp_path: Path) -> Non
         f"{verdict.descriptions('wiki_attachments')[0]}: no migration for this change "
         f"(makemigrations would write {written})"
     ]
+
+
+def test_models_imported_by_the_app_config_are_not_taken_for_deleted(tmp_path: Path) -> None:
+    """label-studio's ``fsm`` app defines its models in ``state_models.py``, which its
+    ``AppConfig.ready`` imports: ``makemigrations`` sees them, djmig does not read them,
+    and must not report them deleted."""
+    root = make_project(
+        tmp_path,
+        {
+            "fsm/models.py": BLOG_BASE,
+            "fsm/state_models.py": (
+                "from django.db import models\n\nfrom .models import TimeStamped\n\n\n"
+                "class TaskState(TimeStamped):\n    state = models.CharField(max_length=20)\n"
+            ),
+            "fsm/signals.py": "def on_save(sender, **kwargs):\n    pass\n",
+            "fsm/apps.py": (
+                "from django.apps import AppConfig\n\n\nclass FsmConfig(AppConfig):\n"
+                '    name = "fsm"\n\n    def ready(self):\n'
+                "        from . import signals, state_models  # noqa: F401\n"
+            ),
+            "fsm/migrations/__init__.py": "",
+        },
+        installed_apps=["fsm"],
+    )
+    makemigrations(root)
+    assert (root / "fsm/migrations/0001_initial.py").read_text().count("CreateModel") == 1
+    assert makemigrations_check(root).status == 0
+    assert dm401(root) == []

@@ -26,11 +26,11 @@ dynamically created classes, custom managers (not compared), models whose migrat
 cannot replay, apps whose graph has a problem (conflicting leaves, missing or circular
 dependencies), apps whose models relate to an app that is not installed (`fields.E307`
 stops `makemigrations` at its checks), and apps whose models modules cannot be parsed
-(deleted models are reported only when every models module was read, and none imports
-another module of the app that could define models). Not reported at all when a workspace
-app defines its own `makemigrations` command (`management/commands/makemigrations.py`):
-what that writes is its own (a note says so); third-party ones, which extend Django's, are
-not looked at.
+(deleted models are reported only when every models module was read, and neither they nor
+the app's `apps.py`, `ready()` included, import another module of the app that defines
+classes). Not reported at all when a workspace app defines its own `makemigrations`
+command (`management/commands/makemigrations.py`): what that writes is its own (a note
+says so); third-party ones, which extend Django's, are not looked at.
 
 ## Why is this bad?
 The database schema follows the migrations, not the models: until a migration is written,
@@ -80,7 +80,7 @@ from typing import Any
 
 from djmig.autodetect import AppChanges, Change, Relations, detect_changes, migration_name
 from djmig.index.models import ModelsFacts, ParsedModel, parse_models, read_default_auto_field
-from djmig.index.source import SourceFile, parse_source_file
+from djmig.index.source import SourceFile, absolute_module, parse_source_file
 from djmig.index.values import UNKNOWN
 from djmig.keys import MigrationKey, Span
 from djmig.rules.base import Context, Finding, Rule, Severity
@@ -172,8 +172,44 @@ def read_app_models(context: Context, app_label: str) -> ModelsFacts | None:
         return cached[2]
     foreign = functools.partial(_other_apps_models, context, app_label)
     facts = parse_models(app_label, app.name, sources, auto, imported, foreign)
+    if facts.complete and app.package_dir is not None:
+        elsewhere = _classes_imported_by_config(app.package_dir, app.name)
+        if elsewhere is not None:
+            facts.complete, facts.reason = False, f"apps.py imports {elsewhere}"
     _PARSED[app_label] = (key, sources, facts)
     return facts
+
+
+def _classes_imported_by_config(package_dir: Path, app_module: str) -> str | None:
+    """A module of the app, other than its models, that its ``apps.py`` imports (in
+    ``ready()`` too) and that defines classes: models may live there (label-studio's
+    ``fsm/state_models.py``, imported in ``FsmConfig.ready``), so djmig has not read them
+    all. A ``signals`` module of functions does not count."""
+    apps_py = package_dir / "apps.py"
+    tree = parse_source_file(apps_py).tree if apps_py.is_file() else None
+    for node in ast.walk(tree) if tree is not None else ():
+        targets: list[str] = []
+        if isinstance(node, ast.ImportFrom):
+            base = absolute_module(node, app_module)
+            if base is not None:
+                targets = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+        elif isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        for target in targets:
+            inside = target.startswith(app_module + ".")
+            if not inside or target.split(".")[len(app_module.split("."))] in (
+                "models",
+                "migrations",
+            ):
+                continue
+            path = package_dir.joinpath(*target[len(app_module) + 1 :].split("."))
+            module = path.with_suffix(".py") if not path.is_dir() else path / "__init__.py"
+            found = parse_source_file(module).tree if module.is_file() else None
+            if found is not None and any(
+                isinstance(n, ast.ClassDef) and n.bases for n in ast.walk(found)
+            ):
+                return target
+    return None
 
 
 def _migrations_directory(context: Context, app_label: str) -> str:
