@@ -674,6 +674,42 @@ def _migrated_field(fstate: FieldState, relations: Relations) -> FieldDecon | No
     return decon
 
 
+def _written_alike(old: FieldState, new: FieldState) -> bool:
+    """Whether the migration wrote the field exactly as the model declares it (keywords in
+    any order, every name standing for the same object): then both deconstruct alike, and
+    the most common field costs no ``deconstruct_field``. Not for relations (their target
+    is resolved against each side's app) nor primary keys (``Options.setup_pk`` changes
+    the model's, not the migration's)."""
+    value = new.value
+    if (
+        type(value) is not CallValue
+        or value != old.value
+        or new.qualname != old.qualname
+        or new.qualname is None
+        or new.qualname.rpartition(".")[2] in RELATION_FIELDS
+        or "primary_key" in value.kwargs
+    ):
+        return False
+    mine, theirs = _scope(old.imports, None).imports, _scope(new.imports, None).imports
+    return _resolves_alike(value, mine, theirs)
+
+
+def _resolves_alike(value: Any, a: dict[str, str], b: dict[str, str]) -> bool:
+    if isinstance(value, Ref):
+        return qualify(value.dotted, a) == qualify(value.dotted, b)
+    if isinstance(value, CallValue):
+        return (
+            qualify(value.func, a) == qualify(value.func, b)
+            and all(_resolves_alike(v, a, b) for v in value.args)
+            and all(_resolves_alike(v, a, b) for v in value.kwargs.values())
+        )
+    if isinstance(value, (list, tuple, set)):
+        return all(_resolves_alike(v, a, b) for v in value)
+    if isinstance(value, dict):
+        return all(_resolves_alike(k, a, b) and _resolves_alike(v, a, b) for k, v in value.items())
+    return True
+
+
 def _kind_of(state: ModelState) -> str | None:
     """``"model"``, ``"proxy"``, ``"unmanaged"`` as ``_detect_changes`` files them."""
     managed, proxy = state.options.get("managed", True), state.options.get("proxy", False)
@@ -764,7 +800,7 @@ def detect_changes(
         plan.add(_create_model(side), "CreateModel", key, beginning=True)
         if kinds_new[key] != "model":
             continue
-        related = sorted(n for n in side.state.fields if side.field(n) and side.field(n).related)  # type: ignore[union-attr]
+        related = sorted(n for n in side.state.fields if _relation(side, n))
         for name in related:
             deps = [("CreateModel", key, None)]
             target = _target(side, name, app_label)
@@ -918,13 +954,20 @@ def detect_changes(
 
 
 def _relation(side: _Side, name: str) -> bool:
-    decon = side.field(name)
+    decon = side.field(name) if _may_relate(side, name) else None
     return decon is not None and decon.related is not None
+
+
+def _may_relate(side: _Side, name: str) -> bool:
+    """Whether field ``name`` is one of the relation classes, the only ones
+    ``deconstruct_field`` gives a target (answered without deconstructing it)."""
+    fstate = side.state.fields.get(name)
+    return fstate is not None and (fstate.qualname or "").rpartition(".")[2] in RELATION_FIELDS
 
 
 def _target(side: _Side, name: str, app_label: str) -> str | None:
     """The model of the app field ``name`` relates to (lower case), if any."""
-    decon = side.field(name) if name in side.state.fields else None
+    decon = side.field(name) if _may_relate(side, name) else None
     if decon is None or decon.related is None:
         return None
     app, _, model = decon.related.partition(".")
@@ -1615,6 +1658,8 @@ _EMPTY_STRINGS = {
 
 def _altered_field(old: _Side, new: _Side, name: str) -> list[Change]:
     """``generate_altered_fields``: a field whose ``deep_deconstruct()`` differs."""
+    if _written_alike(old.state.fields[name], new.state.fields[name]):
+        return []
     before, after = old.field(name), new.field(name)
     if before is None or after is None:
         return []
