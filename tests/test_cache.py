@@ -121,8 +121,10 @@ def test_warm_start_reports_what_a_cold_analysis_reports(bench_workspace: Path, 
     assert workspace.migrations == expected.migrations
     assert workspace.graph.leaf_nodes() == expected.graph.leaf_nodes()
     assert not workspace.analyze().changed
-    # Every file came from the parse cache, the unreadable and the unparsable ones too.
-    assert workspace.parse_counts == {"cached": len(expected.migrations), "parsed": 0}
+    # Every file came from the parse cache, the unreadable and the unparsable ones too, and
+    # the findings by scope from the snapshot.
+    assert workspace.parse_counts == {"cached": len(expected.migrations), "parsed": 0,
+                                      "resumed": 1}  # fmt: skip
 
 
 def test_edits_between_runs_are_seen(bench_workspace: Path, cache_dir, tmp_path: Path):
@@ -268,7 +270,7 @@ def test_the_language_server_writes_the_cache_in_a_forked_child(
     assert again.deferred
     assert_same(again.analyze(), expected)
     again.ensure_loaded()
-    assert again.parse_counts == {"cached": len(expected.migrations), "parsed": 0}
+    assert again.parse_counts == {"cached": len(expected.migrations), "parsed": 0, "resumed": 1}
 
 
 class _Interleaved(dict):
@@ -676,3 +678,49 @@ def test_a_few_changed_files_run_only_the_rules_they_concern(bench_workspace: Pa
         assert_same(workspace.analyze(), cold(root))
         assert edited in ran
         assert len(set(ran)) < len([a for a in workspace.project.apps if a.startswith("app")])
+
+
+def _texts(root: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in root.glob("app00[0-5]/**/*.py")}
+
+
+@settings(max_examples=30, deadline=None)
+@given(edits=EDITS)
+def test_the_language_servers_warm_start_takes_up_the_snapshot_then_follows_edits(
+    bench_workspace: Path, edits: list[tuple[int, int]]
+) -> None:
+    """Answered from an exact snapshot, the files are loaded in the background with the
+    snapshot's findings by scope: no rule runs again; edits after that (the watched files
+    of a ``git checkout``) give what a cold analysis gives."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "workspace"
+        shutil.copytree(bench_workspace, root)
+        os.environ["DJMIG_CACHE_DIR"] = str(Path(tmp) / "cache")
+        try:
+            analyze_workspace(root)
+            workspace = loaded(root)
+            assert workspace.deferred
+            expected = workspace.analyze()
+            workspace.ensure_loaded()
+            assert workspace.parse_counts.get("resumed") == 1
+            ran: list[str] = []
+            check = workspace._rule_findings
+
+            def counted(context, keys, apps, only=None):  # type: ignore[no-untyped-def]
+                ran.extend(apps)
+                return check(context, keys, apps, only)
+
+            workspace._rule_findings = counted  # type: ignore[method-assign]
+            assert_same(workspace.analyze(), expected)
+            assert ran == []
+            before = _texts(root)
+            moment = time.time_ns() - 1000 * 1_000_000_000
+            for i, (kind, pick) in enumerate(edits):
+                _edit(root, kind, pick, moment + i * 1_000_000_000)
+            after = _texts(root)
+            for path in before.keys() | after.keys():
+                if before.get(path) != after.get(path):
+                    workspace.update_file(path)
+            assert_same(workspace.analyze(), cold(root))
+        finally:
+            del os.environ["DJMIG_CACHE_DIR"]

@@ -19,8 +19,8 @@ import marshal
 import os
 import sys
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,9 @@ class Snapshot:
     #: True when every input is as the snapshot saw it; else only ``scoped`` applies.
     exact: bool = True
     scoped: Scoped | None = None
+    #: For an exact snapshot, its findings by scope, decoded on demand (a warm start does
+    #: not need them to answer; the language server takes them up in the background).
+    decode_scoped: Callable[[], Scoped | None] | None = field(default=None, repr=False)
 
 
 def _code_digest() -> bytes:
@@ -213,23 +216,40 @@ def load(
         def decode_by_path(items: Any) -> dict[Path, list[Finding]]:
             return {to_path(name): decode(found) for name, found in items}
 
-        scoped = None
-        if not exact:
+        def decode_scoped() -> Scoped | None:
+            if extra is None:
+                return None
             stamps, files, graph, apps, readers = marshal.loads(extra)
-            scoped = Scoped(
+            return Scoped(
                 stamps={to_path(name): tuple(s) for name, s in stamps},
                 files={MigrationKey(*k): decode(found) for k, found in files},
                 graph=decode_by_path(graph),
                 apps={label: decode_by_path(found) for label, found in apps},
                 readers={label: {tuple(r) for r in seen} for label, seen in readers},
             )
+
         return Snapshot(
             by_path=decode_by_path(findings),
             errors={to_path(name): error for name, error in errors},
             lines={to_path(name): SourceLines.from_non_ascii(n) for name, n in lines},
             exact=exact,
-            scoped=scoped,
+            scoped=None if exact else decode_scoped(),
+            decode_scoped=_guarded(decode_scoped, path) if exact else None,
         )
-    except (EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+    except _CORRUPT as exc:
         logger.warning("findings snapshot %s is corrupt (%s): ignored", path, exc)
         return None
+
+
+_CORRUPT = (EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError)
+
+
+def _guarded(decode: Callable[[], Scoped | None], path: Path) -> Callable[[], Scoped | None]:
+    def run() -> Scoped | None:
+        try:
+            return decode()
+        except _CORRUPT as exc:
+            logger.warning("findings snapshot %s is corrupt (%s): ignored", path, exc)
+            return None
+
+    return run
