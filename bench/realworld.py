@@ -189,6 +189,25 @@ CORPORA = {
         '    forum = models.ForeignKey("forum.Forum", null=True, on_delete=models.SET_NULL)\n',
         ("easyaudit.middleware.easyaudit.EasyAuditMiddleware",),
     ),
+    "business": Corpus(
+        "django-ledger==0.8.5 django-viewflow==2.4.0 django-fsm-log==5.0.2 fcm-django==3.2.0 "
+        "django-background-tasks==1.2.8 "
+        "django-friendship==1.12.0 django-invitations==2.1.0 drf-api-tracking==1.8.4 "
+        "django-user-sessions==2.0.0 django-request==1.7.1 django-robots==6.1 "
+        "django-sitetree==1.18.1 django-categories==2.0.0 django-summernote==0.8.20.0 "
+        "django-mailer==2.3.2 django-allauth==65.22.1",
+        "django.contrib.sites django.contrib.humanize django_ledger viewflow viewflow.workflow "
+        "django_fsm_log fcm_django background_task friendship invitations "
+        "rest_framework rest_framework_tracking user_sessions request robots sitetree "
+        "categories categories.editor django_summernote mailer allauth allauth.account",
+        'SITE_ID = 1\nDEFAULT_AUTO_FIELD = "django.db.models.AutoField"\n',
+        "from django.conf import settings\nfrom django.db import models\n"
+        "from django_ledger.models import EntityModel\n\n\n"
+        "class Budget(models.Model):\n"
+        "    entity = models.ForeignKey(EntityModel, on_delete=models.CASCADE)\n"
+        "    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)\n",
+        ACCOUNT_MIDDLEWARE,
+    ),
 }
 
 #: Packages whose app config hides their migrations at run time (``MIGRATION_MODULES``).

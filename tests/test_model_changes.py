@@ -832,3 +832,64 @@ def test_models_imported_by_the_app_config_are_not_taken_for_deleted(tmp_path: P
     assert (root / "fsm/migrations/0001_initial.py").read_text().count("CreateModel") == 1
     assert makemigrations_check(root).status == 0
     assert dm401(root) == []
+
+
+def test_a_base_class_in_another_module_of_the_app(tmp_path: Path) -> None:
+    """drf-api-tracking's models derive from ``base_models.BaseAPIRequestLog``: a module of
+    the app that is not its models module. The base is read, and an editor buffer of that
+    module re-runs DM401 as ``makemigrations`` sees the change; closing it takes it back."""
+    abstract = BLOG_BASE.replace("class TimeStamped", "class Logged")
+    root = make_project(
+        tmp_path,
+        {
+            "tracking/base_models.py": abstract,
+            "tracking/models.py": (
+                "from django.db import models\n\nfrom .base_models import Logged\n\n\n"
+                "class Request(Logged):\n    path = models.CharField(max_length=200)\n"
+            ),
+            "tracking/migrations/__init__.py": "",
+        },
+        installed_apps=["tracking"],
+    )
+    makemigrations(root)
+    workspace = Workspace(root)
+    workspace.load()
+    assert [f for f in workspace.analyze().findings if f.code == "DM401"] == []
+    base = root / "tracking/base_models.py"
+    assert workspace.tracks(base)
+    edited = abstract.replace(UPDATED, UPDATED + "    status = models.IntegerField(default=200)\n")
+    workspace.update_file(base, edited)
+    findings = [f for f in workspace.analyze().findings if f.code == "DM401"]
+    write_models(root, "tracking/base_models.py", edited)
+    verdict = makemigrations_check(root)
+    assert [f.message for f in findings] == [
+        f"{verdict.descriptions('tracking')[0]}: no migration for this change "
+        f"(makemigrations would write {verdict.files('tracking')[0]})"
+    ]
+    write_models(root, "tracking/base_models.py", abstract)
+    workspace.update_file(base, None)
+    assert [f for f in workspace.analyze().findings if f.code == "DM401"] == []
+
+
+def test_a_model_under_python_2_unicode_compatible(tmp_path: Path) -> None:
+    """django-background-tasks still decorates its models with six's
+    ``python_2_unicode_compatible``, which returns the class as it is on Python 3."""
+    root = make_project(
+        tmp_path,
+        {
+            "six.py": "def python_2_unicode_compatible(klass):\n    return klass\n",
+            "jobs/models.py": (
+                "from django.db import models\nfrom six import python_2_unicode_compatible\n\n\n"
+                "@python_2_unicode_compatible\nclass Job(models.Model):\n"
+                "    name = models.CharField(max_length=20)\n"
+            ),
+            "jobs/migrations/__init__.py": "",
+        },
+        installed_apps=["jobs"],
+    )
+    makemigrations(root)
+    assert dm401(root) == []
+    text = (root / "jobs/models.py").read_text(encoding="utf-8")
+    write_models(root, "jobs/models.py", text + "    runs = models.IntegerField(default=0)\n")
+    assert_agrees(makemigrations_check(root), dm401(root))
+    assert [f.message.split(":")[0] for f in dm401(root)] == ["Add field runs to job"]

@@ -159,6 +159,8 @@ class Workspace:
         # Answered from the findings snapshot: the files still to parse, and their lines.
         self._deferred: tuple[dict[MigrationKey, Path], dict[Path, Stamp | None]] | None = None
         self._deferred_snapshot: snapshot.Snapshot | None = None  # what answered meanwhile
+        #: Modules that are not models modules, read for base classes → their module name.
+        self._support: dict[Path, str] = {}
         self._snapshot_lines: dict[Path, SourceLines] = {}
         self._loading = threading.RLock()
         # The snapshot key of the files as loaded from disk (and the stamps it was made
@@ -678,8 +680,13 @@ class Workspace:
         return app.models_files() if app is not None and app.origin == WORKSPACE else []
 
     def tracks(self, path: Path) -> bool:
-        """Whether ``path`` is a migration, models or settings file that djmig analyses."""
-        return self.key_for_path(path) is not None or self._source_owner(path) is not None
+        """Whether ``path`` is a migration, models or settings file that djmig analyses,
+        or a module a models module's base class was read from."""
+        return (
+            self.key_for_path(path) is not None
+            or self._source_owner(path) is not None
+            or path in self._support
+        )
 
     def source(self, path: Path) -> SourceFile | None:
         """A models or settings file of the workspace, parsed (editor buffer or disk)."""
@@ -687,6 +694,21 @@ class Workspace:
         if found is None and self._source_owner(path) is not None:
             found = self.sources[path] = parse_source_file(path, self.overlays.get(path))
         return found
+
+    def module_source(self, module: str) -> tuple[str, SourceFile] | None:
+        """Module ``module`` of a workspace app (``core.abstract``, or a models module),
+        parsed, with the app's label. A module that is not a models module is then
+        tracked (``tracks``): an edit re-runs the rules that read it."""
+        found = self.project.module_file(module)
+        if found is None:
+            return None
+        app, path = found
+        if self._source_owner(path) is None:
+            if path not in self.sources:
+                self.sources[path] = parse_source_file(path, self.overlays.get(path))
+            self._support[path] = module
+        source = self.source(path) if path not in self._support else self.sources[path]
+        return (app.label, source) if source is not None else None
 
     def _source_owner(self, path: Path) -> str | None:
         """The app label of a models file, ``""`` for a settings file, else None."""
@@ -697,13 +719,17 @@ class Workspace:
 
     def _update_source(self, path: Path) -> bool:
         owner = self._source_owner(path)
+        if owner is None and path in self._support:
+            self.sources.pop(path, None)
+            self._forget_importers(self._support[path])
+            return True
         if owner is None:
             return False
         before = self.sources.pop(path, None)
         self._dirty.add(path)
         if owner:
             self._forget_app_findings(owner)
-            self._forget_importers(owner)
+            self._forget_importers(f"{self.project.apps[owner].name}.models", owner)
             if before is None or _outline(before) != _outline(self.source(path)):
                 self._forget_referring(owner)
             return True
@@ -734,20 +760,24 @@ class Workspace:
                     self._forget_app_findings(label)
                     break
 
-    def _forget_importers(self, app_label: str) -> None:
-        """The models of ``app_label`` changed: for the other apps whose models modules
-        import from them (``from core.models import TimeStamped``), the findings of the
-        rules that read them (``Rule.reads_imported_models``) are stale."""
-        package = self.project.apps[app_label].name
-        module = f"{package}.models"
+    def _forget_importers(self, module: str, changed: str | None = None) -> None:
+        """Module ``module`` changed (app ``changed``'s models, whose findings are already
+        forgotten): for the apps whose models modules import from it (``from core.models
+        import TimeStamped``, ``from .abstract import Base``), the findings of the rules
+        that read base classes there (``Rule.reads_imported_models``) are stale."""
         codes = [r.code for r in RULES if r.reads_imported_models]
-        for label in self.project.apps:
-            if label == app_label or label not in self._app_findings:
+        last = module.rpartition(".")[2]
+        for label, app in self.project.apps.items():
+            if label == changed or label not in self._app_findings:
                 continue
-            sources = (self.source(path) for path in self.models_files(label))
-            if any(s and package in s.text and imports_from(s.tree, module) for s in sources):
-                for code in codes:
-                    self._forget_rule_findings(label, code)
+            for path in self.models_files(label):
+                source = self.source(path)
+                inside = path.name == "__init__.py" or path.parent.name == "models"
+                package = f"{app.name}.models" if inside else app.name
+                if source and last in source.text and imports_from(source.tree, module, package):
+                    for code in codes:
+                        self._forget_rule_findings(label, code)
+                    break
 
     def _invalidate_graph(self) -> None:
         self._graph = None
@@ -822,8 +852,9 @@ class Workspace:
 
     def _context(self) -> Context:
         return Context(
-            self.project, self._migrations, self.graph, self.state, self.source, self.database
-        )
+            self.project, self._migrations, self.graph, self.state, self.source, self.database,
+            self.module_source,
+        )  # fmt: skip
 
     def _enabled_rules(self, scope: str) -> Iterable[Rule]:
         for rule in RULES:
@@ -864,12 +895,13 @@ class Workspace:
                 for label in self.project.apps:
                     context.state.plan(label)
                 theirs = set(apps[1::2])
-                ((files, found, errors), readers), _ = forked.split(
+                ((files, found, errors), readers, support), _ = forked.split(
                     lambda: (
                         self._rule_findings(
                             context, [k for k in keys if k.app_label in theirs], sorted(theirs)
                         ),
                         context.state.readers,  # recorded in the child
+                        self._support,  # modules read for base classes, in the child too
                     ),
                     lambda: self._apply(
                         context, [k for k in keys if k.app_label not in theirs], apps[::2]
@@ -879,6 +911,7 @@ class Workspace:
                 self.rule_errors += errors
                 for label, seen in readers.items():
                     context.state.readers.setdefault(label, set()).update(seen)
+                self._support.update(support)
             else:
                 self._apply(context, keys, apps)
             if rerun:  # rules that read other apps' states, on apps otherwise up to date

@@ -149,6 +149,26 @@ class Project:
             if app.origin == WORKSPACE and app.package_dir is not None
         }
 
+    def module_file(self, module: str) -> tuple[App, Path] | None:
+        """The file of module ``module`` inside a workspace app's package (not its
+        migrations), with that app: the innermost app whose package contains it."""
+        found = None
+        for app in self._workspace_packages.values():
+            if (module + ".").startswith(app.name + ".") and (
+                found is None or len(app.name) > len(found.name)
+            ):
+                found = app
+        if found is None or found.package_dir is None:
+            return None
+        rest = module[len(found.name) + 1 :].split(".") if module != found.name else []
+        if rest[:1] == ["migrations"]:
+            return None
+        base = found.package_dir.joinpath(*rest)
+        for path in (base / "__init__.py", base.with_suffix(".py") if rest else None):
+            if path is not None and path.is_file():
+                return found, path
+        return None
+
     def app_for_dir(self, directory: Path) -> App | None:
         for app in self.apps.values():
             if app.migrations_dir == directory:

@@ -180,8 +180,8 @@ class ModelsFacts:
     models: dict[str, ParsedModel] = field(default_factory=dict)
     complete: bool = True
     reason: str | None = None
-    #: The models modules of other apps read for base classes (``Classes.find``).
-    foreign: tuple[ModelsSource, ...] = ()
+    #: The other modules read for base classes (``_Classes.find``), by module name.
+    foreign: tuple[tuple[str, ModelsSource], ...] = ()
 
 
 @dataclass
@@ -198,20 +198,20 @@ class _Class:
     resolved: _Resolved | None = None
 
 
-#: ``(app label, source)`` of another app's models module, by module name (None: not one).
+#: ``(app label, source)`` of a module of a workspace app, by module name (None: not one).
 ForeignModels = Callable[[str], "tuple[str, ModelsSource] | None"]
 
 
 class _Classes(dict[str, _Class]):
     """The classes read, by qualified name. ``find`` also reads, through ``load``, the
-    models module of another app that defines a base class (``from core.models import
-    TimeStamped``), following re-exports (``from .base import TimeStamped``)."""
+    module that defines a base class (``from core.models import TimeStamped``, ``from
+    .abstract import Base``), following re-exports (``from .base import TimeStamped``)."""
 
     def __init__(self, load: ForeignModels | None = None) -> None:
         super().__init__()
         self.load = load
         self._modules: dict[str, dict[str, str]] = {}  # module read -> the names it binds
-        self.used: list[ModelsSource] = []
+        self.used: list[tuple[str, ModelsSource]] = []
 
     def find(self, qualname: str) -> _Class | None:
         seen: set[str] = set()
@@ -232,7 +232,7 @@ class _Classes(dict[str, _Class]):
             self._modules[module] = {}  # unknown, or a cycle of imports ends here
             if loaded is not None and loaded[1].tree is not None:
                 label, source = loaded
-                self.used.append(source)
+                self.used.append((module, source))
                 self._modules[module], _ = _read_module(module, label, source, self, [])
         return self._modules[module]
 
@@ -264,8 +264,8 @@ def parse_models(
     (``(module name, source)``). ``default_auto_field`` is the implicit primary key's class
     (UNKNOWN when it cannot be read); ``imported`` says, for the submodules of a ``models``
     package, whether ``models/__init__.py`` imports them (a module Django never imports
-    defines no model); ``foreign`` gives other apps' models modules, where base classes
-    imported from them are read."""
+    defines no model); ``foreign`` gives the other modules of the workspace's apps, where
+    base classes imported from them are read."""
     facts = ModelsFacts(app_label)
     classes = _Classes(foreign)
     order: list[_Class] = []
@@ -436,12 +436,15 @@ def _imports_app_module(
     return None
 
 
-def imports_from(tree: ast.Module | None, module: str) -> bool:
-    """Whether a module imports, on import, from ``module`` or one of its submodules
-    (absolute imports: another app's models are not reached relatively)."""
+def imports_from(tree: ast.Module | None, module: str, package: str) -> bool:
+    """Whether a module of ``package`` imports, on import, from ``module`` or one of its
+    submodules."""
     for stmt in _module_level(tree.body if tree is not None else []):
-        if isinstance(stmt, ast.ImportFrom) and stmt.level == 0 and stmt.module:
-            names = [stmt.module, *(f"{stmt.module}.{alias.name}" for alias in stmt.names)]
+        if isinstance(stmt, ast.ImportFrom):
+            base = absolute_module(stmt, package)
+            if base is None:
+                continue
+            names = [base, *(f"{base}.{alias.name}" for alias in stmt.names)]
         elif isinstance(stmt, ast.Import):
             names = [alias.name for alias in stmt.names]
         else:
@@ -544,9 +547,18 @@ def _resolve(cls: _Class, classes: _Classes, auto_field: Any, visiting: set[str]
     return result
 
 
+#: Class decorators that return the class as it is on Python 3 (they only mattered for
+#: ``__str__`` on Python 2; django-background-tasks still uses six's).
+IDENTITY_DECORATORS = frozenset(
+    f"{module}.python_2_unicode_compatible"
+    for module in ("six", "django.utils.six", "django.utils.encoding")
+)
+
+
 def _build(cls: _Class, classes: _Classes, auto_field: Any, visiting: set[str]) -> _Resolved:
     node = cls.node
-    if node.keywords or node.decorator_list:
+    decorators = [qualify(dotted_name(d), cls.imports) for d in node.decorator_list]
+    if node.keywords or any(d not in IDENTITY_DECORATORS for d in decorators):
         return _Resolved(True, uncertain="class keywords or decorators")
     result = _Resolved(False)
     parents: list[_Resolved] = []

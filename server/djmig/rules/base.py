@@ -70,6 +70,11 @@ class Context:
     state_engine: StateEngine | None = field(default=None, repr=False)
     sources: Callable[[Path], SourceFile | None] = field(default=lambda path: None, repr=False)
     database: DatabaseState | None = None
+    #: A module of a workspace app by dotted name, parsed, with the app's label
+    #: (``Workspace.module_source``): where base classes are read.
+    modules: Callable[[str], tuple[str, SourceFile] | None] = field(
+        default=lambda module: None, repr=False
+    )
 
     @property
     def state(self) -> StateEngine:
@@ -80,6 +85,9 @@ class Context:
     def source(self, path: Path) -> SourceFile | None:
         """A models or settings file of the workspace, parsed; None for any other file."""
         return self.sources(path)
+
+    def module_source(self, module: str) -> tuple[str, SourceFile] | None:
+        return self.modules(module)
 
 
 FileCheck = Callable[["MigrationFile"], Iterator[Finding]]

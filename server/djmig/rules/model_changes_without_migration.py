@@ -14,23 +14,25 @@ Fields are compared by what `Field.deconstruct()` keeps (a keyword argument give
 default, `max_length=50` on a `SlugField`, is no change), values as they are at run time
 (`_("name")` is `"name"`, `models.CASCADE` is `django.db.models.deletion.CASCADE`). A
 renamed field is a removal and an addition, as `makemigrations --noinput` reports it.
-Base classes are read from the app's models modules and from the models modules of the
-workspace's other apps (`from core.models import TimeStamped`, re-exports followed): an
-edit of such a base updates the findings of every app whose models inherit from it.
+Base classes are read from the app's models modules and from any other module of the
+workspace's apps (`from core.models import TimeStamped`, `from .base_models import Base`,
+re-exports followed): an edit of such a base updates the findings of every app whose
+models inherit from it.
 
 Silent on what cannot be read statically: custom or third-party field classes, computed
-arguments, base classes from anywhere else (a module that is not an app's models module,
-site-packages; Django's `AbstractUser`, `AbstractBaseUser` and `PermissionsMixin` are
-known), bases whose metaclass adds fields (`MPTTModel`), multi-table inheritance,
-dynamically created classes, custom managers (not compared), models whose migrations djmig
-cannot replay, apps whose graph has a problem (conflicting leaves, missing or circular
-dependencies), apps whose models relate to an app that is not installed (`fields.E307`
-stops `makemigrations` at its checks), and apps whose models modules cannot be parsed
-(deleted models are reported only when every models module was read, and neither they nor
-the app's `apps.py`, `ready()` included, import another module of the app that defines
-classes). Not reported at all when a workspace app defines its own `makemigrations`
-command (`management/commands/makemigrations.py`): what that writes is its own (a note
-says so); third-party ones, which extend Django's, are not looked at.
+arguments, base classes from outside the workspace's apps (site-packages; Django's
+`AbstractUser`, `AbstractBaseUser` and `PermissionsMixin` are known), bases whose
+metaclass adds fields (`MPTTModel`), multi-table inheritance, dynamically created or
+decorated classes (six's `python_2_unicode_compatible` aside), custom managers (not
+compared), models whose migrations djmig cannot replay, apps whose graph has a problem
+(conflicting leaves, missing or circular dependencies), apps whose models relate to an app
+that is not installed (`fields.E307` stops `makemigrations` at its checks), and apps whose
+models modules cannot be parsed (deleted models are reported only when every models module
+was read, and neither they nor the app's `apps.py`, `ready()` included, import another
+module of the app that defines classes). Not reported at all when a workspace app defines
+its own `makemigrations` command (`management/commands/makemigrations.py`): what that
+writes is its own (a note says so); third-party ones, which extend Django's, are not
+looked at.
 
 ## Why is this bad?
 The database schema follows the migrations, not the models: until a migration is written,
@@ -164,13 +166,13 @@ def read_app_models(context: Context, app_label: str) -> ModelsFacts | None:
     auto = default_auto_field(context, app_label)
     key = (app.name, tuple((m, id(s)) for m, s in sources), repr(auto), repr(imported))
     cached = _PARSED.get(app_label)
+    foreign = functools.partial(_base_module, context, app_label)
     if (
         cached is not None
         and cached[0] == key
-        and all(context.source(s.path) is s for s in cached[2].foreign)
+        and all((foreign(m) or (None, None))[1] is s for m, s in cached[2].foreign)
     ):
         return cached[2]
-    foreign = functools.partial(_other_apps_models, context, app_label)
     facts = parse_models(app_label, app.name, sources, auto, imported, foreign)
     if facts.complete and app.package_dir is not None:
         elsewhere = _classes_imported_by_config(app.package_dir, app.name)
@@ -227,16 +229,16 @@ def _migrations_directory(context: Context, app_label: str) -> str:
     )
 
 
-def _other_apps_models(
-    context: Context, app_label: str, module: str
-) -> tuple[str, SourceFile] | None:
-    """The models module ``module`` of another workspace app, with that app's label."""
-    for label, app in context.project.apps.items():
-        if label != app_label and (module + ".").startswith(f"{app.name}.models."):
-            return next(
-                ((label, s) for m, s in models_sources(context, label) or () if m == module), None
-            )
-    return None
+def _base_module(context: Context, app_label: str, module: str) -> tuple[str, SourceFile] | None:
+    """Module ``module``, where a base class of the app's models is defined: any module
+    of a workspace app (``core.models``, ``core.abstract``, a ``base_models`` module of the
+    app itself), with that app's label; not the app's own models modules (read already)."""
+    found = context.module_source(module)
+    if found is None:
+        return None
+    app = context.project.apps[app_label]
+    own = found[0] == app_label and (module + ".").startswith(f"{app.name}.models.")
+    return None if own else found
 
 
 def app_changes(
