@@ -893,3 +893,35 @@ def test_a_model_under_python_2_unicode_compatible(tmp_path: Path) -> None:
     write_models(root, "jobs/models.py", text + "    runs = models.IntegerField(default=0)\n")
     assert_agrees(makemigrations_check(root), dm401(root))
     assert [f.message.split(":")[0] for f in dm401(root)] == ["Add field runs to job"]
+
+
+def test_the_name_is_hedged_when_a_model_of_the_app_cannot_be_read(tmp_path: Path) -> None:
+    """django-categories' ``Category`` (MPTT) is unreadable: its changes would be in the
+    migration too, and in its name, so DM401 says the name it predicts may differ. A custom
+    manager or queryset class is no such model."""
+    root = make_project(
+        tmp_path,
+        {
+            "lib/__init__.py": "",
+            "lib/bases.py": BLOG_BASE,  # no app: djmig does not read it
+            "shop/models.py": (
+                "from django.db import models\n\nfrom lib.bases import TimeStamped\n\n\n"
+                "class ItemQuerySet(models.QuerySet):\n    def live(self):\n"
+                "        return self.filter(live=True)\n\n\n"
+                "class Node(TimeStamped):\n    pass\n\n\n"
+                "class Item(models.Model):\n    live = models.BooleanField(default=True)\n\n"
+                "    objects = ItemQuerySet.as_manager()\n"
+            ),
+            "shop/migrations/__init__.py": "",
+        },
+        installed_apps=["shop"],
+    )
+    makemigrations(root)
+    text = (root / "shop/models.py").read_text(encoding="utf-8")
+    write_models(root, "shop/models.py", text + "    rank = models.IntegerField(default=0)\n")
+    verdict = makemigrations_check(root)
+    (written,) = verdict.files("shop")
+    assert [f.message for f in dm401(root)] == [
+        f"Add field rank to item: no migration for this change (makemigrations would write "
+        f"{written}, or another name if models djmig cannot read changed too)"
+    ]

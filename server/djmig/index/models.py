@@ -584,7 +584,7 @@ def _build(cls: _Class, classes: _Classes, auto_field: Any, visiting: set[str]) 
                 continue
             parents.append(parent)
             result.is_model = result.is_model or parent.is_model
-        elif base in ("object", "builtins.object"):
+        elif base in ("object", "builtins.object") or _not_a_model(base):
             continue
         else:
             return _Resolved(True, uncertain=f"base class {base} is not known")
@@ -636,6 +636,13 @@ def _build(cls: _Class, classes: _Classes, auto_field: Any, visiting: set[str]) 
     if not abstract:
         _finish_concrete(cls, result, auto_field)
     return result
+
+
+def _not_a_model(base: str) -> bool:
+    """A class of ``django.db.models`` other than ``Model``: ``Manager``, ``QuerySet``,
+    ``TextChoices``, a field… none is a model, so neither is a class deriving from it (a
+    custom manager is a plain class, not a model djmig cannot read)."""
+    return base.startswith("django.db.models.") and base not in DJANGO_MODEL
 
 
 def _known_parent(cls: _Class, known: KnownBase) -> _Resolved:

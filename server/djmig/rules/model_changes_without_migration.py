@@ -14,6 +14,9 @@ Fields are compared by what `Field.deconstruct()` keeps (a keyword argument give
 default, `max_length=50` on a `SlugField`, is no change), values as they are at run time
 (`_("name")` is `"name"`, `models.CASCADE` is `django.db.models.deletion.CASCADE`). A
 renamed field is a removal and an addition, as `makemigrations --noinput` reports it.
+The message names the file `makemigrations` would write; when a model of the app cannot
+be read, its changes would be in that migration and its name too, so the message says the
+name may differ.
 Base classes are read from the app's models modules and from any other module of the
 workspace's apps (`from core.models import TimeStamped`, `from .base_models import Base`,
 re-exports followed): an edit of such a base updates the findings of every app whose
@@ -350,13 +353,16 @@ def check(context: Context, app_label: str) -> Iterator[Finding]:
 
     fixes = fix_data(context, app_label, changes, leaf, name)
     fallback = sources_first(context, app_label)
-    written = _migrations_directory(context, app_label)
+    written = f"{_migrations_directory(context, app_label)}/{name}.py"
+    if any(model.uncertain for model in facts.models.values()):
+        # django-categories' MPTT ``Category`` changed too: Django's name covers it.
+        written += ", or another name if models djmig cannot read changed too"
     for change in changes.changes:
         path, span = _location(facts, change, fallback)
         yield Finding(
             RULE.code,
             f"{change.description}: no migration for this change (makemigrations would "
-            f"write {written}/{name}.py)",
+            f"write {written})",
             path,
             span,
             RULE.severity,
