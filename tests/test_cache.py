@@ -724,3 +724,35 @@ def test_the_language_servers_warm_start_takes_up_the_snapshot_then_follows_edit
             assert_same(workspace.analyze(), cold(root))
         finally:
             del os.environ["DJMIG_CACHE_DIR"]
+
+
+def test_a_module_read_for_a_base_class_is_part_of_the_snapshot(tmp_path: Path, cache_dir):
+    """``tracking/base_models.py`` is no models module, but DM401 read a base class there:
+    a change of it while djmig was not running invalidates the snapshot, and a warm start
+    tracks it (an edit of it is seen)."""
+    base = (
+        "from django.db import models\n\n\nclass Logged(models.Model):\n"
+        "    at = models.DateTimeField()\n\n    class Meta:\n        abstract = True\n"
+    )
+    initial = migration(
+        ops='migrations.CreateModel("Request", [("id", models.BigAutoField(auto_created=True, '
+        'primary_key=True, serialize=False, verbose_name="ID")), '
+        '("at", models.DateTimeField())])',
+        initial=True,
+    )
+    files = {
+        "tracking/base_models.py": base,
+        "tracking/models.py": "from .base_models import Logged\n\n\nclass Request(Logged):\n",
+        "tracking/migrations/__init__.py": "",
+        "tracking/migrations/0001_initial.py": initial,
+    }
+    files["tracking/models.py"] += "    pass\n"
+    root = make_project(tmp_path, files, installed_apps=["tracking"])
+    age(root)
+    assert analyze_workspace(root).findings == []
+    warm = loaded(root)
+    assert warm.deferred and warm.tracks(root / "tracking/base_models.py")
+    write(root, "tracking/base_models.py", base.replace("DateTimeField()", "DateField()"))
+    again = loaded(root)
+    assert not again.deferred  # the snapshot does not apply
+    assert [f.code for f in again.analyze().findings] == ["DM401"]

@@ -241,6 +241,57 @@ async def test_watched_file_changes_update_the_graph(client: LanguageClient, pro
     await wait_until(client, lambda: codes(client, price) == ["DM101"])
 
 
+TRACKING_BASE = (
+    "from django.db import models\n\n\nclass Logged(models.Model):\n"
+    "    at = models.DateTimeField()\n\n    class Meta:\n        abstract = True\n"
+)
+TRACKING = {
+    "tracking/base_models.py": TRACKING_BASE,
+    "tracking/models.py": "from .base_models import Logged\n\n\nclass Request(Logged):\n    pass\n",
+    "tracking/migrations/__init__.py": "",
+    "tracking/migrations/0001_initial.py": migration(
+        ops='migrations.CreateModel("Request", [("id", models.BigAutoField(auto_created=True, '
+        'primary_key=True, serialize=False, verbose_name="ID")), '
+        '("at", models.DateTimeField())])',
+        initial=True,
+    ),
+}
+
+
+@pytest.mark.parametrize("capabilities", CLIENTS)
+async def test_a_module_read_for_a_base_class_is_watched(
+    bare_client: LanguageClient, tmp_path: Path, capabilities: str
+):
+    """``tracking/models.py`` derives from ``base_models.Logged``: the server asks a client
+    that registers watchers dynamically to watch that module too, and a change of it on
+    disk (a ``git checkout``) brings DM401 to the model, as ``makemigrations`` would.
+    (Neovim's capabilities here have no dynamic registration: the event is sent anyway,
+    as a client watching by its own means would.)"""
+    root = make_project(tmp_path, TRACKING, installed_apps=["tracking"])
+    caps = client_capabilities(capabilities)
+    await start(bare_client, root, caps)
+    models = root / "tracking/models.py"
+    base = root / "tracking/base_models.py"
+    dynamic = caps.workspace.did_change_watched_files.dynamic_registration  # type: ignore[union-attr]
+    async with asyncio.timeout(15):  # no diagnostics to wait for: the requests are polled
+        while dynamic and not any(
+            w["globPattern"] == "**/tracking/base_models.py"
+            for r in bare_client.registrations
+            for w in r.register_options["watchers"]  # type: ignore[index]
+        ):
+            await asyncio.sleep(0.05)
+    if not dynamic:
+        assert bare_client.registrations == []  # it is never asked to watch
+    assert codes(bare_client, models) == []
+    base.write_text(TRACKING_BASE.replace("DateTimeField()", "DateTimeField(null=True)"))
+    bare_client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=uri(base), type=types.FileChangeType.Changed)]
+        )
+    )
+    await wait_until(bare_client, lambda: codes(bare_client, models) == ["DM401"])
+
+
 async def test_malformed_request_gets_an_error_and_the_server_keeps_serving(
     client: LanguageClient, project: Path
 ):

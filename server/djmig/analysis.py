@@ -159,8 +159,9 @@ class Workspace:
         # Answered from the findings snapshot: the files still to parse, and their lines.
         self._deferred: tuple[dict[MigrationKey, Path], dict[Path, Stamp | None]] | None = None
         self._deferred_snapshot: snapshot.Snapshot | None = None  # what answered meanwhile
-        #: Modules that are not models modules, read for base classes → their module name.
-        self._support: dict[Path, str] = {}
+        #: Modules that are not models modules, read for base classes → their module name
+        #: and their stamp when read (the findings snapshot is only valid while it holds).
+        self._support: dict[Path, tuple[str, Stamp | None]] = {}
         self._snapshot_lines: dict[Path, SourceLines] = {}
         self._loading = threading.RLock()
         # The snapshot key of the files as loaded from disk (and the stamps it was made
@@ -226,6 +227,12 @@ class Workspace:
                 {str(p): p for p in (*stamps, *sources)},
                 self._snapshot_base,
             )
+            if found is not None and any(
+                stamp(p) != s or s is None for p, (_, s) in found.support.items()
+            ):
+                found = None  # a module read for base classes changed since
+            if found is not None:
+                self._support.update(found.support)
             if found is not None and (found.exact or self._resume(found, files)):
                 worker_module.drop_prefetched()
                 if found.exact:
@@ -464,8 +471,11 @@ class Workspace:
                 and self.database is None  # the key does not cover a database's records
                 and self.database_notice is None
                 and not snapshot.recent(self._snapshot_stamps)
+                and all(s is not None for _, s in self._support.values())
+                and not snapshot.recent([s for _, s in self._support.values()])
             ):
                 by_path, errors = dict(self._by_path), dict(self._errors)
+                support = dict(self._support)
                 lines = {
                     p: held
                     for path, found in by_path.items()
@@ -482,7 +492,7 @@ class Workspace:
                 cache.save()
             if key is not None:
                 directory = default_directory(self.root)
-                snapshot.save(directory, key, by_path, errors, lines, base, scoped)
+                snapshot.save(directory, key, by_path, errors, lines, base, scoped, support)
 
         writer = None
         if cache is not None or key is not None:
@@ -695,6 +705,10 @@ class Workspace:
             found = self.sources[path] = parse_source_file(path, self.overlays.get(path))
         return found
 
+    def support_paths(self) -> list[Path]:
+        """The modules read for base classes that are not models modules (``tracks``)."""
+        return list(self._support)
+
     def module_source(self, module: str) -> tuple[str, SourceFile] | None:
         """Module ``module`` of a workspace app (``core.abstract``, or a models module),
         parsed, with the app's label. A module that is not a models module is then
@@ -703,10 +717,10 @@ class Workspace:
         if found is None:
             return None
         app, path = found
-        if self._source_owner(path) is None:
-            if path not in self.sources:
-                self.sources[path] = parse_source_file(path, self.overlays.get(path))
-            self._support[path] = module
+        if self._source_owner(path) is None and path not in self.sources:
+            before = stamp(path) if path not in self.overlays else None
+            self.sources[path] = parse_source_file(path, self.overlays.get(path))
+            self._support[path] = module, before
         source = self.source(path) if path not in self._support else self.sources[path]
         return (app.label, source) if source is not None else None
 
@@ -721,7 +735,7 @@ class Workspace:
         owner = self._source_owner(path)
         if owner is None and path in self._support:
             self.sources.pop(path, None)
-            self._forget_importers(self._support[path])
+            self._forget_importers(self._support[path][0])
             return True
         if owner is None:
             return False

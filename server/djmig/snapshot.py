@@ -33,7 +33,7 @@ from djmig.rules import Finding, Related, Severity
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3
 FILE_NAME = "findings.marshal"
 _new_tuple = tuple.__new__
 
@@ -64,6 +64,9 @@ class Snapshot:
     #: For an exact snapshot, its findings by scope, decoded on demand (a warm start does
     #: not need them to answer; the language server takes them up in the background).
     decode_scoped: Callable[[], Scoped | None] | None = field(default=None, repr=False)
+    #: The modules (not models modules) base classes were read from: module name and
+    #: stamp then. The snapshot applies only while every stamp is the same.
+    support: dict[Path, tuple[str, Stamp]] = field(default_factory=dict)
 
 
 def _code_digest() -> bytes:
@@ -148,6 +151,7 @@ def save(
     lines: Mapping[Path, SourceLines],
     base: str | None = None,
     scoped: Scoped | None = None,
+    support: Mapping[Path, tuple[str, Stamp | None]] | None = None,
 ) -> bool:
     """Write the snapshot, with ``scoped`` under ``base`` (the key without the stamps of
     the migration and models files); False (logged) when it cannot be encoded or
@@ -156,6 +160,7 @@ def save(
         _encode_by_path(by_path),
         [(str(p), e) for p, e in errors.items()],
         [(str(p), source_lines.non_ascii()) for p, source_lines in lines.items()],
+        [(str(p), m, tuple(s)) for p, (m, s) in (support or {}).items() if s is not None],
     )
     extra = None
     if base is not None and scoped is not None:
@@ -197,7 +202,7 @@ def load(
         exact = stored_key == key
         if not exact and (base is None or stored_base != base or extra is None):
             return None
-        findings, errors, lines = payload
+        findings, errors, lines, support = payload
 
         def to_path(name: str) -> Path:
             found = known.get(name)
@@ -235,6 +240,7 @@ def load(
             exact=exact,
             scoped=None if exact else decode_scoped(),
             decode_scoped=_guarded(decode_scoped, path) if exact else None,
+            support={to_path(name): (module, tuple(s)) for name, module, s in support},
         )
     except _CORRUPT as exc:
         logger.warning("findings snapshot %s is corrupt (%s): ignored", path, exc)

@@ -86,6 +86,9 @@ class DjmigServer(LanguageServer):
         self.ready = asyncio.Event()
         self.db_reads = database.DatabaseReads(self)
         self.writers: list[threading.Thread] = []  # forked children writing caches
+        #: Modules read for base classes that the client watches for us (``watch_more``).
+        self.watched: set[Path] = set()
+        self.registering: set[asyncio.Task[None]] = set()
 
     # -- capabilities ------------------------------------------------------------------------
 
@@ -204,10 +207,50 @@ class DjmigServer(LanguageServer):
 
     # -- diagnostics ------------------------------------------------------------------------
 
+    def watch_more(self, workspace: Workspace) -> None:
+        """Have the client watch the modules the rules read base classes from (``core/
+        abstract.py``), which ``WATCHED`` does not cover: a ``git checkout`` of one is then
+        seen like one of a models module."""
+        new = sorted(set(workspace.support_paths()) - self.watched)
+        if not new or not self.client_supports(
+            "workspace.did_change_watched_files.dynamic_registration"
+        ):
+            return
+        self.watched.update(new)
+        watchers = [
+            types.FileSystemWatcher(glob_pattern=f"**/{p.relative_to(workspace.root).as_posix()}")
+            for p in new
+            if p.is_relative_to(workspace.root)
+        ]
+        if not watchers:
+            return
+        registration = types.Registration(
+            id=f"djmig-watch-{len(self.watched)}",
+            method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers),
+        )
+
+        async def register() -> None:
+            try:
+                await self.client_register_capability_async(
+                    types.RegistrationParams(registrations=[registration])
+                )
+            except Exception:
+                logger.warning("could not register file watchers", exc_info=True)
+
+        try:
+            task = asyncio.get_running_loop().create_task(register())
+        except RuntimeError:  # not on the event loop: the next refresh there registers them
+            self.watched.difference_update(new)
+            return
+        self.registering.add(task)
+        task.add_done_callback(self.registering.discard)
+
     def refresh(self, workspace: Workspace, full: bool = False) -> None:
         """Publish what changed. ``full``: ``workspace`` replaces an earlier one of the same
         root (a re-index), so every file is compared with what was published."""
         analysis = workspace.analyze()
+        self.watch_more(workspace)
         for message in workspace.rule_errors:
             self.window_log_message(
                 types.LogMessageParams(type=types.MessageType.Error, message=message)
