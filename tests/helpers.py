@@ -286,3 +286,22 @@ def age(root: Path, seconds: int = 3600) -> None:
     moment = time.time_ns() - seconds * 1_000_000_000
     for path in root.rglob("*.py"):
         os.utime(path, ns=(moment, moment))
+
+
+#: An app whose model derives from a base class in a module that is not its models module
+#: (drf-api-tracking's ``base_models``), its migration in sync.
+TRACKING_BASE = (
+    "from django.db import models\n\n\nclass Logged(models.Model):\n"
+    "    at = models.DateTimeField()\n\n    class Meta:\n        abstract = True\n"
+)
+TRACKING = {
+    "tracking/base_models.py": TRACKING_BASE,
+    "tracking/models.py": "from .base_models import Logged\n\n\nclass Request(Logged):\n    pass\n",
+    "tracking/migrations/__init__.py": "",
+    "tracking/migrations/0001_initial.py": migration(
+        ops='migrations.CreateModel("Request", [("id", models.BigAutoField(auto_created=True, '
+        'primary_key=True, serialize=False, verbose_name="ID")), '
+        '("at", models.DateTimeField())])',
+        initial=True,
+    ),
+}

@@ -31,7 +31,7 @@ from djmig.index.discovery import discover
 from djmig.index.migrations import MigrationFile, parse_migration_file
 from djmig.keys import MigrationKey
 from djmig.snapshot import FILE_NAME as SNAPSHOT_NAME
-from helpers import age, make_project, migration
+from helpers import TRACKING, TRACKING_BASE, age, make_project, migration
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
@@ -730,29 +730,12 @@ def test_a_module_read_for_a_base_class_is_part_of_the_snapshot(tmp_path: Path, 
     """``tracking/base_models.py`` is no models module, but DM401 read a base class there:
     a change of it while djmig was not running invalidates the snapshot, and a warm start
     tracks it (an edit of it is seen)."""
-    base = (
-        "from django.db import models\n\n\nclass Logged(models.Model):\n"
-        "    at = models.DateTimeField()\n\n    class Meta:\n        abstract = True\n"
-    )
-    initial = migration(
-        ops='migrations.CreateModel("Request", [("id", models.BigAutoField(auto_created=True, '
-        'primary_key=True, serialize=False, verbose_name="ID")), '
-        '("at", models.DateTimeField())])',
-        initial=True,
-    )
-    files = {
-        "tracking/base_models.py": base,
-        "tracking/models.py": "from .base_models import Logged\n\n\nclass Request(Logged):\n",
-        "tracking/migrations/__init__.py": "",
-        "tracking/migrations/0001_initial.py": initial,
-    }
-    files["tracking/models.py"] += "    pass\n"
-    root = make_project(tmp_path, files, installed_apps=["tracking"])
+    root = make_project(tmp_path, TRACKING, installed_apps=["tracking"])
     age(root)
     assert analyze_workspace(root).findings == []
     warm = loaded(root)
     assert warm.deferred and warm.tracks(root / "tracking/base_models.py")
-    write(root, "tracking/base_models.py", base.replace("DateTimeField()", "DateField()"))
+    write(root, "tracking/base_models.py", TRACKING_BASE.replace("DateTimeField()", "DateField()"))
     again = loaded(root)
     assert not again.deferred  # the snapshot does not apply
     assert [f.code for f in again.analyze().findings] == ["DM401"]

@@ -15,7 +15,7 @@ from djmig import forked
 from djmig.analysis import Workspace
 from djmig.config import Config
 from djmig.rules import RULES
-from helpers import make_project, migration
+from helpers import TRACKING, TRACKING_BASE, make_project, migration
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from generate import generate
@@ -116,6 +116,12 @@ def test_a_rule_failing_in_the_child_is_reported(workspace_root: Path, monkeypat
     assert any("broken on app001" in e for e in workspace.rule_errors)
 
 
+ALPHA = {
+    "alpha/migrations/__init__.py": "",
+    "alpha/migrations/0001_initial.py": migration(initial=True),
+}
+
+
 def test_modules_the_child_read_for_base_classes_are_tracked_here(
     tmp_path: Path, monkeypatch
 ) -> None:
@@ -123,34 +129,13 @@ def test_modules_the_child_read_for_base_classes_are_tracked_here(
     serves the edits afterwards, tracks it too (an edit of it re-runs DM401)."""
     monkeypatch.setattr(analysis_module, "FORK_MIN_FILES", 1)
     monkeypatch.setattr(forked, "available", lambda: True)
-    base = (
-        "from django.db import models\n\n\nclass Logged(models.Model):\n"
-        "    at = models.DateTimeField()\n\n    class Meta:\n        abstract = True\n"
-    )
-    initial = migration(
-        ops='migrations.CreateModel("Request", [("id", models.BigAutoField(auto_created=True, '
-        'primary_key=True, serialize=False, verbose_name="ID")), '
-        '("at", models.DateTimeField())])',
-        initial=True,
-    )
-    root = make_project(
-        tmp_path,
-        {
-            "alpha/migrations/__init__.py": "",
-            "alpha/migrations/0001_initial.py": migration(initial=True),
-            "tracking/base_models.py": base,
-            "tracking/models.py": (
-                "from .base_models import Logged\n\n\nclass Request(Logged):\n    pass\n"
-            ),
-            "tracking/migrations/__init__.py": "",
-            "tracking/migrations/0001_initial.py": initial,
-        },
-        installed_apps=["alpha", "tracking"],
-    )
+    root = make_project(tmp_path, {**TRACKING, **ALPHA}, installed_apps=["alpha", "tracking"])
     workspace = Workspace(root, Config(cache=False))
     workspace.load()
     assert [f.code for f in workspace.analyze().findings] == []
     path = root / "tracking/base_models.py"
     assert workspace.tracks(path)
-    workspace.update_file(path, base.replace("DateTimeField()", "DateTimeField(null=True)"))
+    workspace.update_file(
+        path, TRACKING_BASE.replace("DateTimeField()", "DateTimeField(null=True)")
+    )
     assert [f.code for f in workspace.analyze().findings] == ["DM401"]

@@ -17,7 +17,7 @@ from typing import Any, Union
 import pytest
 import pytest_lsp
 from django_oracle import django_migrate
-from helpers import make_project, migration
+from helpers import TRACKING, TRACKING_BASE, make_project, migration
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
@@ -239,23 +239,6 @@ async def test_watched_file_changes_update_the_graph(client: LanguageClient, pro
         )
     )
     await wait_until(client, lambda: codes(client, price) == ["DM101"])
-
-
-TRACKING_BASE = (
-    "from django.db import models\n\n\nclass Logged(models.Model):\n"
-    "    at = models.DateTimeField()\n\n    class Meta:\n        abstract = True\n"
-)
-TRACKING = {
-    "tracking/base_models.py": TRACKING_BASE,
-    "tracking/models.py": "from .base_models import Logged\n\n\nclass Request(Logged):\n    pass\n",
-    "tracking/migrations/__init__.py": "",
-    "tracking/migrations/0001_initial.py": migration(
-        ops='migrations.CreateModel("Request", [("id", models.BigAutoField(auto_created=True, '
-        'primary_key=True, serialize=False, verbose_name="ID")), '
-        '("at", models.DateTimeField())])',
-        initial=True,
-    ),
-}
 
 
 @pytest.mark.parametrize("capabilities", CLIENTS)
