@@ -925,3 +925,28 @@ def test_the_name_is_hedged_when_a_model_of_the_app_cannot_be_read(tmp_path: Pat
         f"Add field rank to item: no migration for this change (makemigrations would write "
         f"{written}, or another name if models djmig cannot read changed too)"
     ]
+
+
+def test_class_attributes_computed_from_constants_are_plain_attributes(tmp_path: Path) -> None:
+    """django-background-tasks' ``Task`` has ``DAILY = 24 * HOURLY``: an operation without
+    a call is no field, so the model is read, and a new field is reported."""
+    root = make_project(
+        tmp_path,
+        {
+            "jobs/models.py": (
+                "from django.db import models\n\nHOURLY = 3600\n\n\n"
+                "class Job(models.Model):\n    DAILY = 24 * HOURLY\n    WEEKLY = DAILY * 7\n"
+                "    SOON = -1\n    LATE = DAILY > WEEKLY\n"
+                "    name = models.CharField(max_length=20)\n"
+            ),
+            "jobs/migrations/__init__.py": "",
+        },
+        installed_apps=["jobs"],
+    )
+    makemigrations(root)
+    assert dm401(root) == []
+    text = (root / "jobs/models.py").read_text(encoding="utf-8")
+    write_models(root, "jobs/models.py", text + "    runs = models.IntegerField(default=0)\n")
+    verdict = makemigrations_check(root)
+    assert_agrees(verdict, dm401(root))
+    assert [f.message.split(":")[0] for f in dm401(root)] == ["Add field runs to job"]

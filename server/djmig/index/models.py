@@ -688,7 +688,9 @@ def _class_statement(cls: _Class, stmt: ast.stmt, result: _Resolved) -> str | No
     assert stmt.value is not None
     if not isinstance(stmt.value, ast.Call):
         value = evaluate(stmt.value, cls.names)
-        if isinstance(value, (Ref, CallValue)) or contains_unknown(value):
+        if (isinstance(value, (Ref, CallValue)) or contains_unknown(value)) and not _computed(
+            stmt.value
+        ):
             return f"{names[0]} cannot be read"
         for name in names:
             result.fields.pop(name, None)  # a plain attribute hides an inherited field
@@ -722,6 +724,15 @@ def _class_statement(cls: _Class, stmt: ast.stmt, result: _Resolved) -> str | No
             result.managers.append((name, UNKNOWN))
         return None
     return f"{names[0]} = {func}(...) is not a field djmig knows"
+
+
+def _computed(value: ast.expr) -> bool:
+    """An operation without a call (``DAILY = 24 * HOURLY``, ``x > 0``): its result is no
+    field nor manager (Django's define no such operators), so the attribute is a plain one
+    whatever it holds. Not ``a or b``, which gives one of its operands."""
+    return isinstance(value, (ast.BinOp, ast.Compare, ast.UnaryOp)) and not any(
+        isinstance(node, ast.Call) for node in ast.walk(value)
+    )
 
 
 def _is_primary_key(call: ast.Call) -> bool | None:
