@@ -189,6 +189,9 @@ class Djmig implements vscode.Disposable {
     const client = new LanguageClient('djmig', 'djmig', lspServer, clientOptions);
     this.client = client;
     client.onDidChangeState(({ newState }) => {
+      if (this.client !== client) {
+        return; // a client stopped by a restart reports its end after the next one started
+      }
       if (newState === State.Running) {
         this.setStatus('$(check) djmig', `djmig: running (${server.command})\nClick for the server log`);
       } else if (newState === State.Starting) {
