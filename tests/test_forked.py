@@ -7,6 +7,8 @@ import dataclasses
 import logging
 import os
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,21 +23,43 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from generate import generate
 
 
-def test_split_runs_their_half_in_a_child() -> None:
-    theirs, ours = forked.split(os.getpid, os.getpid)
-    assert ours == os.getpid()
-    assert theirs != os.getpid()
+def pids(taken: Iterator[int]) -> dict[int, int]:
+    """Which process ran each item it took (slowly: each side gets some)."""
+    ran = {}
+    for item in taken:
+        time.sleep(0.002)
+        ran[item] = os.getpid()
+    return ran
 
 
-def test_a_child_that_fails_leaves_its_half_here(monkeypatch, caplog) -> None:
+def test_share_runs_every_item_once_here_or_in_a_child() -> None:
+    theirs, ours = forked.share(200, pids)
+    assert set(ours.values()) == {os.getpid()}
+    assert theirs and os.getpid() not in theirs.values()
+    # This process from the first item up, the child from the last down, meeting once.
+    assert sorted(ours) == list(range(len(ours)))
+    assert sorted(theirs) == list(range(200 - len(theirs), 200))
+    assert set(ours) | set(theirs) == set(range(200))
+    assert len(set(ours) & set(theirs)) <= 1  # both may take the item they met at
+
+
+def test_a_child_that_fails_leaves_its_items_here(monkeypatch, caplog) -> None:
     def unpicklable(*args: object, **kwargs: object) -> bytes:
         raise TypeError("cannot pickle")
 
     monkeypatch.setattr(forked.pickle, "dumps", unpicklable)  # only the child pickles
     with caplog.at_level(logging.INFO, logger="djmig"):
-        theirs, ours = forked.split(os.getpid, os.getpid)
-    assert theirs == ours == os.getpid()
+        theirs, ours = forked.share(200, pids)
+    assert set(ours.values()) == set(theirs.values()) == {os.getpid()}
+    assert sorted([*ours, *theirs]) == list(range(200))
+    assert theirs  # the child took some before it failed
     assert any("failed" in r.getMessage() for r in caplog.records)
+
+
+def test_share_without_a_fork_runs_everything_here(monkeypatch) -> None:
+    monkeypatch.setattr(forked, "fork_piped", lambda: None)
+    theirs, ours = forked.share(20, pids)
+    assert theirs == {} and sorted(ours) == list(range(20))
 
 
 def test_background_runs_the_job_in_a_child(tmp_path: Path, monkeypatch, caplog) -> None:
@@ -78,24 +102,24 @@ def test_forked_rules_give_what_serial_rules_give(workspace_root: Path, monkeypa
     monkeypatch.setattr(analysis_module, "FORK_MIN_FILES", 1)
     monkeypatch.setattr(forked, "available", lambda: True)
     splits: list[int] = []
-    split = forked.split
+    share = forked.share
 
-    def counted(theirs, ours):  # type: ignore[no-untyped-def]
-        splits.append(1)
-        return split(theirs, ours)
+    def counted(count, run):  # type: ignore[no-untyped-def]
+        splits.append(count)
+        return share(count, run)
 
-    monkeypatch.setattr(forked, "split", counted)
+    monkeypatch.setattr(forked, "share", counted)
     workspace = Workspace(workspace_root, Config(cache=False))
     workspace.load()
     assert findings(workspace) == expected
-    assert splits == [1]
+    assert splits == [8]  # the apps of the workspace
     # Later edits run here, on what the child computed and the parent kept.
     path = sorted((workspace_root / "app001" / "migrations").glob("0003_*.py"))[0]
     text = path.read_text()
     workspace.update_file(path, text + "\nmigrations.RunPython(print)\n")
     workspace.update_file(path, text)
     assert findings(workspace) == expected
-    assert splits == [1]
+    assert splits == [8]  # the apps of the workspace
 
 
 def test_a_rule_failing_in_the_child_is_reported(workspace_root: Path, monkeypatch) -> None:
@@ -104,16 +128,18 @@ def test_a_rule_failing_in_the_child_is_reported(workspace_root: Path, monkeypat
     rule = next(r for r in RULES if r.check_app is not None)
 
     def broken(context: object, label: str) -> list[object]:
-        if label.endswith(("1", "3", "5", "7")):  # the child's half
-            raise RuntimeError(f"broken on {label}")
-        return []
+        time.sleep(0.01)  # both processes take some apps
+        raise RuntimeError(f"broken on {label} in {os.getpid()}")
 
     broken_rule = dataclasses.replace(rule, check_app=broken)
     monkeypatch.setattr(analysis_module, "RULES", [broken_rule if r is rule else r for r in RULES])
     workspace = Workspace(workspace_root, Config(cache=False))
     workspace.load()
     workspace.analyze()
-    assert any("broken on app001" in e for e in workspace.rule_errors)
+    failed = [e.split("broken on ")[1].split(" in ") for e in workspace.rule_errors]
+    apps = [label for label in workspace.project.apps if label.startswith("app")]
+    assert sorted(label for label, _ in failed) == apps  # each once, in the order of the apps
+    assert {int(pid) for _, pid in failed} - {os.getpid()}  # some in the child
 
 
 ALPHA = {

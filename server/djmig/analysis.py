@@ -905,31 +905,11 @@ class Workspace:
         with _long_lived():
             self._project_findings(context)
             if len(keys) >= FORK_MIN_FILES and len(apps) >= 2 and forked.available():
-                # Both halves look up other apps' models: replayed first, they are shared.
-                for label in self.project.apps:
-                    context.state.plan(label)
-                theirs = set(apps[1::2])
-                ((files, found, errors), readers, support), _ = forked.split(
-                    lambda: (
-                        self._rule_findings(
-                            context, [k for k in keys if k.app_label in theirs], sorted(theirs)
-                        ),
-                        context.state.readers,  # recorded in the child
-                        self._support,  # modules read for base classes, in the child too
-                    ),
-                    lambda: self._apply(
-                        context, [k for k in keys if k.app_label not in theirs], apps[::2]
-                    ),
-                )
-                self._store_findings(files, found)
-                self.rule_errors += errors
-                for label, seen in readers.items():
-                    context.state.readers.setdefault(label, set()).update(seen)
-                self._support.update(support)
+                self._share_rules(context, keys, apps)
             else:
                 self._apply(context, keys, apps)
             if rerun:  # rules that read other apps' states, on apps otherwise up to date
-                files, found, errors = self._rule_findings(context, [], list(rerun), rerun)
+                _, found, errors = self._rule_findings(context, [], list(rerun), rerun)
                 for label, more in found.items():
                     for path, grouped in _by_path(more).items():
                         self._app_findings[label].setdefault(path, []).extend(grouped)
@@ -940,6 +920,45 @@ class Workspace:
         files, found, errors = self._rule_findings(context, keys, apps)
         self._store_findings(files, found)
         self.rule_errors += errors
+
+    def _share_rules(self, context: Context, keys: list[MigrationKey], apps: list[str]) -> None:
+        """``_apply`` on two cores: app by app (its files' rules and its own), shared with a
+        forked child as they are taken (``forked.share``)."""
+        # Both sides look up other apps' models: replayed first, they are shared.
+        for label in self.project.apps:
+            context.state.plan(label)
+        by_app: dict[str, list[MigrationKey]] = {}
+        for key in keys:
+            by_app.setdefault(key.app_label, []).append(key)
+        labels = list(dict.fromkeys([*apps, *by_app]))
+        own = set(apps)
+
+        def run(taken: Iterator[int]) -> tuple[Any, ...]:
+            files: dict[MigrationKey, list[Finding]] = {}
+            found: dict[str, list[Finding]] = {}
+            errors: dict[str, list[str]] = {}  # by app: one taken by both counts once
+            for index in taken:
+                label = labels[index]
+                more = self._rule_findings(
+                    context, by_app.get(label, []), [label] if label in own else []
+                )
+                files.update(more[0])
+                found.update(more[1])
+                errors[label] = more[2]
+            # What the child recorded (readers of states, modules read for base classes)
+            # is what the parent needs for later edits.
+            return files, found, errors, context.state.readers, self._support
+
+        theirs, ours = forked.share(len(labels), run)
+        errors: dict[str, list[str]] = {}
+        for files, found, more, readers, support in (theirs, ours):
+            self._store_findings(files, found)
+            errors.update(more)
+            if readers is not context.state.readers:
+                for label, seen in readers.items():
+                    context.state.readers.setdefault(label, set()).update(seen)
+                self._support.update(support)
+        self.rule_errors += [e for label in labels for e in errors.get(label, ())]
 
     def _rule_findings(
         self,

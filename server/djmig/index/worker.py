@@ -63,7 +63,7 @@ class _Forked:
     """A forked child parsing the files it inherited, with what ``Worker`` uses of
     ``Popen``: no interpreter to start nor modules to import, and the file list is
     already there (a fresh interpreter took ~0.05 s to start parsing, ~0.03 s of the
-    parent's time to spawn). Like ``forked.split``'s child it only computes, with logging
+    parent's time to spawn). Like ``forked.share``'s child it only computes, with logging
     off, and leaves with ``os._exit``."""
 
     stdin = None
