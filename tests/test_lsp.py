@@ -17,6 +17,9 @@ from typing import Any, Union
 import pytest
 import pytest_lsp
 from django_oracle import django_migrate
+from djmig.analysis import analyze_workspace
+from djmig.config import Config
+from djmig.lsp.server import WRITE_SIZE
 from helpers import TRACKING, TRACKING_BASE, make_project, migration
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
@@ -800,6 +803,46 @@ async def test_a_failing_notification_handler_is_logged_with_its_traceback(
         )
     )
     assert actions  # still serving
+
+
+@pytest.fixture
+def generated(tmp_path: Path) -> Path:
+    """A synthetic project (``bench/generate.py``) with findings in some 300 files."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from generate import generate
+
+    root = tmp_path / "generated"
+    generate(root, 12, 80, seed=1)
+    return root
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=ENV))
+async def generated_client(lsp_client: LanguageClient, generated: Path):
+    await start(lsp_client, generated, client_capabilities("neovim"))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_diagnostics_taking_several_writes_arrive_whole(
+    generated_client: LanguageClient, generated: Path
+):
+    """The first diagnostics of a workspace are written ``WRITE_SIZE`` bytes at a time:
+    every file's arrive, as the engine finds them."""
+    analysis = analyze_workspace(generated, Config(cache=False))
+    expected = {
+        uri(path): sorted((f.code, f.span.start_line, f.message) for f in found)
+        for path, found in analysis.by_path.items()
+    }
+    assert len(json.dumps(expected)) > WRITE_SIZE  # less than what is published
+
+    def received() -> dict[str, list[tuple[str, int, str]]]:
+        return {
+            document: sorted((str(d.code), d.range.start.line, d.message) for d in found)
+            for document, found in generated_client.diagnostics.items()
+            if found
+        }
+
+    await wait_until(generated_client, lambda: received() == expected)
 
 
 def test_serve_over_tcp_publishes_the_workspace_and_exits(tmp_path: Path) -> None:
