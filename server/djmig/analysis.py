@@ -945,18 +945,21 @@ class Workspace:
                 files.update(more[0])
                 found.update(more[1])
                 errors[label] = more[2]
-            # What the child recorded (readers of states, modules read for base classes)
-            # is what the parent needs for later edits.
-            return files, found, errors, context.state.readers, self._support
+            # What the child recorded (readers of states, the other apps' migrations the
+            # states it replayed go through, modules read for base classes) is what the
+            # parent needs to know which findings a later edit makes stale.
+            state = context.state
+            return files, found, errors, state.readers, state.foreign, self._support
 
         theirs, ours = forked.share(len(labels), run)
         errors: dict[str, list[str]] = {}
-        for files, found, more, readers, support in (theirs, ours):
+        for files, found, more, readers, foreign, support in (theirs, ours):
             self._store_findings(files, found)
             errors.update(more)
             if readers is not context.state.readers:
                 for label, seen in readers.items():
                     context.state.readers.setdefault(label, set()).update(seen)
+                context.state.merge_foreign(foreign)
                 self._support.update(support)
         self.rule_errors += [e for label in labels for e in errors.get(label, ())]
 

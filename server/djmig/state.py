@@ -793,6 +793,18 @@ class StateEngine:
 
     # -- cache --------------------------------------------------------------------------
 
+    @property
+    def foreign(self) -> dict[str, set[MigrationKey]]:
+        """For each app replayed, the migrations of other apps its order goes through
+        (``graph_changed`` looks there for the apps an edit affects)."""
+        return self._foreign
+
+    def merge_foreign(self, foreign: Mapping[str, set[MigrationKey]]) -> None:
+        """Take up the ``foreign`` of an engine that replayed other apps (a forked child):
+        the findings computed from those replays are affected by the same edits."""
+        for app, nodes in foreign.items():
+            self._foreign.setdefault(app, set()).update(nodes)
+
     def invalidate(self, apps: Iterable[str] | None = None) -> None:
         """Forget the states of ``apps`` (all when None)."""
         if apps is None:
