@@ -4,6 +4,7 @@ when it parses exactly the files the index needs, and pygls still gets the messa
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from djmig.analysis import Workspace
-from djmig.config import Config
+from djmig.config import Config, load_pyproject
 from djmig.index import worker
 from djmig.lsp import early
 from helpers import age
@@ -69,6 +70,7 @@ def ahead(bench_workspace: Path, monkeypatch: pytest.MonkeyPatch, cache_dir: Pat
     monkeypatch.setattr(worker, "available_cores", lambda: 2)
     yield
     worker.drop_prefetched()
+    early._discovered.clear()
 
 
 @pytest.mark.usefixtures("ahead")
@@ -118,3 +120,48 @@ def test_no_worker_ahead_when_the_cache_is_warm(bench_workspace: Path) -> None:
     workspace.save_cache()
     early.head_start(io.BytesIO(message({"rootUri": bench_workspace.as_uri()})))
     assert worker._ahead is None
+
+
+EXTRA = (
+    "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+    "    dependencies = []\n    operations = []\n"
+)
+
+
+@pytest.mark.usefixtures("ahead")
+def test_the_first_index_takes_what_was_discovered_ahead(bench_workspace: Path) -> None:
+    """The server's first index starts from the project and files found ahead (found
+    again, they cost the first diagnostics ~0.05 s), once."""
+    expected = Workspace(bench_workspace, Config(cache=False))
+    expected.load()
+    early.head_start(io.BytesIO(message({"rootUri": bench_workspace.as_uri()})))
+    config, _ = load_pyproject(bench_workspace)  # no options: what the server reads
+    found = early.discovered(bench_workspace, config)
+    assert found is not None and worker._ahead is not None
+    worker._ahead[1]._reader.join(timeout=30)  # a slow start of the server
+    workspace = Workspace(bench_workspace, config, discovered=found)
+    workspace.load()
+    assert workspace.project is found[0]
+    assert workspace.parse_counts["worker"] == len(expected.migrations)  # adopted
+    assert workspace.migrations == expected.migrations
+    assert early.discovered(bench_workspace, config) is None
+
+
+@pytest.mark.usefixtures("ahead")
+def test_what_was_discovered_ahead_is_not_taken_once_outdated(bench_workspace: Path) -> None:
+    """Another configuration (the client's workspace settings), or a migration created or
+    deleted since (a ``git checkout`` as the editor starts): discovered afresh."""
+    config, _ = load_pyproject(bench_workspace)
+    early.head_start(io.BytesIO(message({"rootUri": bench_workspace.as_uri()})))
+    assert early.discovered(bench_workspace, dataclasses.replace(config, exclude=["x"])) is None
+    worker.drop_prefetched()
+    early.head_start(io.BytesIO(message({"rootUri": bench_workspace.as_uri()})))
+    extra = bench_workspace / "app001" / "migrations" / "9999_extra.py"
+    extra.write_text(EXTRA)  # (new, so not cached: the other tests are unaffected)
+    try:
+        assert early.discovered(bench_workspace, config) is None
+        workspace = Workspace(bench_workspace, config)
+        workspace.load()
+        assert extra in workspace.files
+    finally:
+        extra.unlink()

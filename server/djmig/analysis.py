@@ -125,15 +125,25 @@ class Analysis:
 
 class Workspace:
     def __init__(
-        self, root: Path, config: Config | None = None, overlays: dict[Path, str] | None = None
+        self,
+        root: Path,
+        config: Config | None = None,
+        overlays: dict[Path, str] | None = None,
+        discovered: tuple[Project, dict[MigrationKey, Path]] | None = None,
     ) -> None:
+        """``discovered``: the project ``discover`` finds for ``config`` and its migration
+        files, found moments ago (the language server's head start)."""
         self.root = root.resolve()
         self.config_errors: list[str] = []
         if config is None:
             config, self.config_errors = load_pyproject(self.root)
         self.config = config
         self.overlays: dict[Path, str] = overlays if overlays is not None else {}
-        self.project: Project = discover(self.root, config, self.overlays)
+        self._listed: dict[MigrationKey, Path] | None = None  # for the first load
+        if discovered is not None:
+            self.project, self._listed = discovered
+        else:
+            self.project = discover(self.root, config, self.overlays)
         self._files: dict[Path, MigrationKey] = {}
         self._migrations: dict[MigrationKey, MigrationFile] = {}
         self.sources: dict[Path, SourceFile] = {}  # models and settings files, parsed on use
@@ -201,9 +211,10 @@ class Workspace:
 
     def _load(self, progress: Progress | None) -> None:
         started = time.perf_counter()
-        files: dict[MigrationKey, Path] = {}
-        for app in self.project.apps.values():
-            files.update(app.migration_files())
+        files, self._listed = self._listed or {}, None
+        if not files:
+            for app in self.project.apps.values():
+                files.update(app.migration_files())
         stamps: dict[Path, Stamp | None] = {}
         self._snapshot_key = None
         if self.config.cache and not self.overlays and self.config.database is None:

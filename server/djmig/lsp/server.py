@@ -33,7 +33,7 @@ from djmig.analysis import Workspace
 from djmig.config import Config, load_pyproject, merge
 from djmig.index import worker
 from djmig.keys import AppliedState, SourceLines
-from djmig.lsp import actions, database, navigation
+from djmig.lsp import actions, database, early, navigation
 from djmig.lsp.convert import (
     from_range,
     path_to_uri,
@@ -160,7 +160,8 @@ class DjmigServer(LanguageServer):
         overlays = self.open_documents(root)
 
         def build() -> Workspace:
-            workspace = Workspace(root, config, dict(overlays))
+            ahead = None if overlays else early.discovered(root, config)
+            workspace = Workspace(root, config, dict(overlays), ahead)
             workspace.load(progress)
             worker.drop_prefetched()  # started ahead for another folder: not needed
             workspace.analyze()  # the rules too, off the event loop: requests are answered
