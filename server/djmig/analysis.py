@@ -967,7 +967,7 @@ class Workspace:
         for files, found, more, readers, foreign, support in (theirs, ours):
             self._store_findings(files, found)
             errors.update(more)
-            if readers is not context.state.readers:
+            if readers is not context.state.readers:  # the child's (ours are these)
                 for label, seen in readers.items():
                     context.state.readers.setdefault(label, set()).update(seen)
                 context.state.merge_foreign(foreign)
