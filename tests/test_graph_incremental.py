@@ -4,15 +4,21 @@ exactly what a full ``build_graph`` gives on the same files."""
 from __future__ import annotations
 
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
+from djmig import analysis as analysis_module
+from djmig import forked
 from djmig.analysis import Workspace
 from djmig.config import Config
 from djmig.graph import MigrationGraph, build_graph
 from djmig.keys import MigrationKey
 from djmig.state import StateEngine, _reachable
 from helpers import app_migrations, make_project, migration
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 APPS = ("shop", "blog")
@@ -158,12 +164,47 @@ def _findings(workspace: Workspace) -> list[tuple[str, str, tuple[int, ...], str
     )
 
 
-@settings(max_examples=80, deadline=None)
-@given(edits=st.lists(operation_edit, min_size=1, max_size=5))
-def test_edits_report_what_a_fresh_analysis_reports(edits: list) -> None:
-    """Rules read other apps' model states (a relation to ``"blog.product"``): an edit of
-    one app's operations must refresh the findings of every app and project rule that read
-    them, exactly as a fresh analysis of the same buffers reports."""
+#: As ``operation_edit``, and whether the migration keeps its parent in the app (without
+#: it, the app's order may go through the other app's migrations).
+detached_edit = st.tuples(
+    st.sampled_from(APPS),
+    st.sampled_from(NAMES),
+    st.one_of(st.none(), st.tuples(st.sampled_from(APPS), st.sampled_from(NAMES))),
+    st.lists(operation, max_size=3),
+    st.booleans(),
+)
+
+
+def _edited(
+    app: str, name: str, extra: tuple[str, str] | None, ops: list[str], parent: bool = True
+) -> str:
+    """The migration ``app.name`` with ``ops``, after ``extra`` and (``parent``) the
+    migration before it in the app."""
+    index = NAMES.index(name)
+    deps = [(app, NAMES[index - 1])] if index and parent else []
+    deps += [extra] if extra and extra[0] != app else []
+    return migration(deps=deps, ops="\n".join(ops))
+
+
+_share = forked.share
+
+
+def _share_slowly(count: int, run: Any) -> Any:
+    """``forked.share``, each side pausing after taking an app, so that each takes one
+    (on their own, either could be done with both before the other starts)."""
+
+    def paused(taken: Iterator[int]) -> Any:
+        def items() -> Iterator[int]:
+            for item in taken:
+                time.sleep(0.05)
+                yield item
+
+        return run(items())
+
+    return _share(count, paused)
+
+
+def _check_edits(start: list, edits: list, forked_start: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         files: dict[str, str] = {}
         for app in APPS:
@@ -174,21 +215,71 @@ def test_edits_report_what_a_fresh_analysis_reports(edits: list) -> None:
                 for i, name in enumerate(NAMES)
             }
             files.update(app_migrations(app, chain))
+        for app, name, *rest in start:
+            files[f"{app}/migrations/{name}.py"] = _edited(app, name, *rest)
         root = make_project(Path(tmp), files)
-        workspace = Workspace(root, Config(cache=False))
-        workspace.load()
-        _findings(workspace)
+        with (
+            mock.patch.object(analysis_module, "FORK_MIN_FILES", 1 if forked_start else 1500),
+            mock.patch.object(forked, "available", lambda: forked_start),
+            mock.patch.object(forked, "share", wraps=_share_slowly) as share,
+        ):
+            workspace = Workspace(root, Config(cache=False))
+            workspace.load()
+            _findings(workspace)
+        assert share.call_count == forked_start
         buffers: dict[Path, str] = {}
-        for app, name, extra, ops in edits:
+        for app, name, *rest in edits:
             path = root / app / "migrations" / f"{name}.py"
-            index = NAMES.index(name)
-            deps = [(app, NAMES[index - 1])] if index else []
-            deps += [extra] if extra and extra[0] != app else []
-            buffers[path] = migration(deps=deps, ops="\n".join(ops))
+            buffers[path] = _edited(app, name, *rest)
             workspace.update_file(path, buffers[path])
             fresh = Workspace(root, Config(cache=False), overlays=dict(buffers))
             fresh.load()
             assert _findings(workspace) == _findings(fresh)
+
+
+@settings(max_examples=80, deadline=None)
+@given(edits=st.lists(operation_edit, min_size=1, max_size=5))
+def test_edits_report_what_a_fresh_analysis_reports(edits: list) -> None:
+    """Rules read other apps' model states (a relation to ``"blog.product"``): an edit of
+    one app's operations must refresh the findings of every app and project rule that read
+    them, exactly as a fresh analysis of the same buffers reports."""
+    _check_edits([], edits)
+
+
+ADD_N = 'migrations.AddField("Product", "n", models.IntegerField())'
+ORDER = 'migrations.CreateModel("Order", [("id", models.AutoField(primary_key=True))])'
+LINK = (
+    'migrations.AddField("Order", "link", models.ForeignKey('
+    'on_delete=models.CASCADE, to="blog.product"))'
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    start=st.lists(detached_edit, max_size=4),
+    edits=st.lists(detached_edit, min_size=1, max_size=4),
+)
+# shop's DM304 (in the child) reads blog's states; an edit of blog changes them.
+@example(
+    start=[("shop", "0002_a", ("blog", "0001_initial"), [ORDER, LINK], True)],
+    edits=[("blog", "0001_initial", None, [], True)],
+)
+# shop.0003 follows shop.0002 only through blog's migrations (DM203 on its NOT NULL
+# column); the edit of blog takes that path away.
+@example(
+    start=[
+        ("shop", "0003_b", ("blog", "0002_a"), [ADD_N], False),
+        ("blog", "0001_initial", ("shop", "0002_a"), [CREATE], True),
+    ],
+    edits=[("blog", "0001_initial", None, [CREATE], True)],
+)
+def test_edits_after_a_forked_start_report_what_a_fresh_analysis_reports(
+    start: list, edits: list
+) -> None:
+    """The same, from a start whose rules ran on both cores (``forked.share``), on apps
+    that may depend on each other: what the child computed and recorded is kept up to date
+    by the edits that follow, here."""
+    _check_edits(start, edits, forked_start=True)
 
 
 def test_a_new_leaf_refreshes_the_apps_that_read_its_models(tmp_path: Path) -> None:
