@@ -10,7 +10,6 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from djmig import analysis as analysis_module
@@ -18,7 +17,7 @@ from djmig import forked
 from djmig.analysis import Workspace
 from djmig.config import Config
 from djmig.rules import RULES
-from helpers import TRACKING, TRACKING_BASE, app_migrations, make_project, migration
+from helpers import TRACKING, TRACKING_BASE, make_project, migration
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from generate import generate
@@ -166,54 +165,3 @@ def test_modules_the_child_read_for_base_classes_are_tracked_here(
         path, TRACKING_BASE.replace("DateTimeField()", "DateTimeField(null=True)")
     )
     assert [f.code for f in workspace.analyze().findings] == ["DM401"]
-
-
-ITEM = "migrations.CreateModel('Item', [('id', models.AutoField(primary_key=True))])"
-THING = "migrations.CreateModel('Thing', [('id', models.AutoField(primary_key=True))])"
-NAME = "migrations.AddField('item', 'name', models.CharField(max_length=10))"
-ALPHA_FIRST = migration(deps=[("beta", "0001_initial")], ops=THING, initial=True)
-#: beta.0002 follows beta.0001 only through alpha's migrations (the apps depend on each
-#: other): Item exists when it runs, and its NOT NULL column has no default (DM203).
-MUTUAL = {
-    **app_migrations("alpha", {
-        "0001_initial": ALPHA_FIRST,
-        "0002_thing_note": migration(deps=[("alpha", "0001_initial")]),
-    }),
-    **app_migrations("beta", {
-        "0001_initial": migration(ops=ITEM, initial=True),
-        "0002_item_name": migration(deps=[("alpha", "0002_thing_note")], ops=NAME),
-    }),
-}  # fmt: skip
-
-
-def test_an_edit_after_the_fork_updates_an_app_the_child_replayed(
-    tmp_path: Path, monkeypatch
-) -> None:
-    """beta's states and findings were computed in the child. Its order goes through
-    alpha's migrations: when an edit of alpha takes beta.0001 out of beta.0002's history,
-    beta's findings are computed again here, as a fresh analysis finds them."""
-    monkeypatch.setattr(analysis_module, "FORK_MIN_FILES", 1)
-    monkeypatch.setattr(forked, "available", lambda: True)
-    rule = next(r for r in RULES if r.check_app is not None)
-    check = rule.check_app
-    assert check is not None
-
-    def slow_on_alpha(context: Any, label: str) -> Any:
-        if label == "alpha":
-            time.sleep(0.5)  # the child takes beta meanwhile
-        return check(context, label)
-
-    slow = dataclasses.replace(rule, check_app=slow_on_alpha)
-    monkeypatch.setattr(analysis_module, "RULES", [slow if r is rule else r for r in RULES])
-    root = make_project(tmp_path, MUTUAL)
-    workspace = Workspace(root, Config(cache=False))
-    workspace.load()
-    assert "DM203" in [f.code for f in workspace.analyze().findings]
-    first = root / "alpha/migrations/0001_initial.py"
-    edited = migration(ops=THING, initial=True)
-    workspace.update_file(first, edited)
-    first.write_text(edited)
-    fresh = Workspace(root, Config(cache=False))
-    fresh.load()
-    assert "DM203" not in [f.code for f in fresh.analyze().findings]
-    assert findings(workspace) == findings(fresh)
