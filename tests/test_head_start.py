@@ -64,6 +64,12 @@ def test_folders_are_read_as_the_server_reads_them(tmp_path: Path) -> None:
     assert early.folders_of({"rootUri": "untitled:x"}) == []
 
 
+EXTRA = (
+    "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+    "    dependencies = []\n    operations = []\n"
+)
+
+
 @pytest.fixture
 def ahead(bench_workspace: Path, monkeypatch: pytest.MonkeyPatch, cache_dir: Path):
     monkeypatch.setattr(worker, "MIN_FILES", 1)
@@ -97,10 +103,7 @@ def test_a_worker_started_on_other_files_is_stopped(bench_workspace: Path) -> No
     assert worker._ahead is not None
     stale = worker._ahead[1]
     extra = bench_workspace / "app000" / "migrations" / "9999_extra.py"
-    extra.write_text(  # (new, so not cached: the other tests are unaffected)
-        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
-        "    dependencies = []\n    operations = []\n"
-    )
+    extra.write_text(EXTRA)  # (new, so not cached: the other tests are unaffected)
     try:
         workspace = Workspace(bench_workspace)
         workspace.load()
@@ -120,12 +123,6 @@ def test_no_worker_ahead_when_the_cache_is_warm(bench_workspace: Path) -> None:
     workspace.save_cache()
     early.head_start(io.BytesIO(message({"rootUri": bench_workspace.as_uri()})))
     assert worker._ahead is None
-
-
-EXTRA = (
-    "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
-    "    dependencies = []\n    operations = []\n"
-)
 
 
 @pytest.mark.usefixtures("ahead")

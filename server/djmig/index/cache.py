@@ -293,7 +293,8 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def stamp(path: Path) -> Stamp | None:
-    """``(size, mtime_ns)`` of a regular file; None when it cannot be stat'ed."""
+    """``(size, mtime_ns)`` of ``path`` (a file, or a directory); None when it cannot be
+    stat'ed."""
     try:
         status = os.stat(path)
     except (OSError, ValueError):

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import unquote, urlparse
 
 if TYPE_CHECKING:
     from djmig.config import Config
+    from djmig.index.cache import Stamp
     from djmig.index.discovery import Project
     from djmig.keys import MigrationKey
 
@@ -34,7 +34,7 @@ MAX_MESSAGE = 1 << 20
 #: What the head start discovered of a folder: for which configuration, the project, its
 #: migration files, and the stamps of what a change would show in (``_fingerprint``);
 #: until the first index takes it (``discovered``).
-_discovered: dict[Path, tuple[Config, Project, dict[MigrationKey, Path], list[int | None]]] = {}
+_discovered: dict[Path, tuple[Config, Project, dict[MigrationKey, Path], list[Stamp | None]]] = {}
 
 
 class Replay:
@@ -158,17 +158,13 @@ def discovered(root: Path, config: Config) -> tuple[Project, dict[MigrationKey, 
     return found[1], found[2]
 
 
-def _fingerprint(project: Project) -> list[int | None]:
-    """The modification times of the workspace root, the settings modules, ``manage.py``,
-    and each app's package and migrations directories: a file created, deleted or renamed
-    there (as a ``git checkout`` or an editor's save does) changes one."""
+def _fingerprint(project: Project) -> list[Stamp | None]:
+    """The stamps of the workspace root, the settings modules, ``manage.py``, and each
+    app's package and migrations directories: a file created, deleted or renamed there (as
+    a ``git checkout`` or an editor's save does) changes one."""
+    from djmig.index.cache import stamp
+
     paths = [project.root, project.root / "manage.py", *project.settings.files]
     for app in project.apps.values():
         paths += [p for p in (app.package_dir, app.migrations_dir) if p is not None]
-    times: list[int | None] = []
-    for path in paths:
-        try:
-            times.append(os.stat(path).st_mtime_ns)
-        except (OSError, ValueError):
-            times.append(None)
-    return times
+    return [stamp(path) for path in paths]
